@@ -1,0 +1,40 @@
+import pino, { type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+/** Field names that must never reach a log line, wherever they sit. */
+const REDACT = [
+  'appSecret',
+  'accessToken',
+  'encryption',
+  'signature',
+  'deviceSecret',
+  'password',
+  '*.appSecret',
+  '*.accessToken',
+  '*.encryption',
+  '*.signature',
+  '*.deviceSecret',
+  '*.password',
+  'headers["apim-accesstoken"]',
+  'headers["apim-signature"]',
+  '*.headers["apim-accesstoken"]',
+  '*.headers["apim-signature"]',
+];
+
+/** JSON logs on stdout (or the given destination); secrets redacted by field name. */
+export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { name: 'enos-cert-monitor' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT, censor: '***' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+/** A logger that discards everything, for tests and library use. */
+export const silentLogger: Logger = pino({ level: 'silent' });
