@@ -1,0 +1,55 @@
+import type { QueryResult } from '../domain/device.js';
+import type { Certificate, DeviceRef } from '../domain/types.js';
+
+/** What the monitor currently knows about one device. */
+export interface DeviceRecord {
+  readonly id: string;
+  readonly device: DeviceRef;
+  /** How the last query ended; on error/not_found the certificates are the kept snapshot. */
+  readonly query: QueryResult;
+  /** The failure reason (an Outcome or `store_error`) when query is not ok. */
+  readonly reason?: string;
+  readonly certificates: readonly Certificate[];
+}
+
+export type FleetListener = (id: string, record: DeviceRecord | undefined) => void;
+
+/**
+ * The in-memory picture of the fleet that metrics and alerts read. Scans (and the warm start)
+ * write it; listeners hear about every device that changed, so readers can keep derived data
+ * up to date without rescanning the whole fleet.
+ */
+export class FleetView {
+  readonly #records = new Map<string, DeviceRecord>();
+  readonly #listeners: FleetListener[] = [];
+
+  onChange(listener: FleetListener): void {
+    this.#listeners.push(listener);
+  }
+
+  set(record: DeviceRecord): void {
+    this.#records.set(record.id, record);
+    for (const listener of this.#listeners) listener(record.id, record);
+  }
+
+  delete(id: string): void {
+    if (!this.#records.delete(id)) return;
+    for (const listener of this.#listeners) listener(id, undefined);
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  ids(): IterableIterator<string> {
+    return this.#records.keys();
+  }
+
+  records(): IterableIterator<DeviceRecord> {
+    return this.#records.values();
+  }
+
+  get size(): number {
+    return this.#records.size;
+  }
+}
