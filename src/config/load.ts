@@ -50,7 +50,8 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   try {
     document = parseYaml(text, { prettyErrors: true });
   } catch (error) {
-    throw new ConfigError([`${source}: not valid YAML: ${(error as Error).message.split('\n')[0]}`]);
+    const firstLine = (error as Error).message.split('\n')[0]!.replace(/:$/, '');
+    throw new ConfigError([`${source}: not valid YAML: ${firstLine}`]);
   }
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new ConfigError([`${source}: must be a YAML mapping`]);
@@ -59,7 +60,11 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const interpolated = interpolate(document, env, interpolationProblems);
   const result = configSchema.safeParse(interpolated);
   const problems = interpolationProblems.map((p) => `${p.path}: ${p.message}`);
-  if (!result.success) problems.push(...formatIssues(result.error.issues));
+  if (!result.success) {
+    // A value left empty by a missing variable is already reported once.
+    const reported = new Set(interpolationProblems.map((p) => `${p.path}: `));
+    problems.push(...formatIssues(result.error.issues).filter((line) => ![...reported].some((r) => line.startsWith(r))));
+  }
   if (problems.length > 0) throw new ConfigError(unique(problems));
   return deepFreeze(resolveFiles(result.data!, source));
 }
@@ -119,8 +124,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return `must be at most ${String(issue.maximum)}`;
     case 'invalid_value':
       return `must be one of: ${issue.values.map(String).join(', ')}`;
-    case 'invalid_format':
-      return issue.message;
+    case 'invalid_key':
+      return issue.issues[0]?.message ?? issue.message;
     default:
       return issue.message;
   }

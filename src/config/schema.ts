@@ -1,10 +1,11 @@
+import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().min(1);
 const nonNegativeInt = z.number().int().min(0);
 const nonEmpty = z.string().min(1);
 
-const deviceSchema = z
+export const deviceSchema = z
   .strictObject({
     orgId: nonEmpty,
     assetId: nonEmpty.optional(),
@@ -33,6 +34,12 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
+/** Plain http to anything but loopback would send the signature in clear text. */
+function isRemoteHttp(value: string): boolean {
+  const url = URL.parse(value);
+  return url !== null && url.protocol === 'http:' && !isLoopback(url.hostname);
+}
+
 const enosSchema = z
   .strictObject({
     baseUrl: httpUrl,
@@ -57,7 +64,7 @@ const enosSchema = z
         ctx.addIssue({ code: 'custom', path: [name], message: `set ${name} or ${file}, not both` });
       }
     }
-    if (new URL(enos.baseUrl).protocol === 'http:' && !isLoopback(new URL(enos.baseUrl).hostname)) {
+    if (isRemoteHttp(enos.baseUrl)) {
       ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'http is allowed only for loopback hosts; use https' });
     }
     if (enos.retryMaxDelayMs < enos.retryBaseDelayMs) {
@@ -80,10 +87,27 @@ const inventorySchema = z
     }
   });
 
+const cronExpression = nonEmpty.superRefine((expression, ctx) => {
+  const { valid, errors } = validateDetailed(expression);
+  if (!valid) {
+    const detail = errors.map((e) => e.message).join('; ');
+    ctx.addIssue({ code: 'custom', message: `not a valid cron expression${detail ? ` (${detail})` : ''}` });
+  }
+});
+
+const timezone = nonEmpty.refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a known IANA time zone');
+
 const scheduleSchema = z
   .strictObject({
-    cron: nonEmpty.default('0 * * * *'),
-    timezone: nonEmpty.default('UTC'),
+    cron: cronExpression.default('0 * * * *'),
+    timezone: timezone.default('UTC'),
     runOnStart: z.boolean().default(true),
   })
   .prefault({});

@@ -1,5 +1,17 @@
 import type { QueryResult } from '../domain/device.js';
 import type { ChangeEvent, DeviceRef } from '../domain/types.js';
+import type { Outcome } from '../enos/outcome.js';
+
+/**
+ * Why a device has no fresh answer: the API outcome, or a failure of the monitor's own.
+ * Shared by logs, the scan report and metric labels.
+ */
+export type FailureReason =
+  | Exclude<Outcome, 'success'>
+  | 'store_error'
+  | 'store_conflict'
+  | 'aborted'
+  | 'internal_error';
 
 export type ScanResult = 'success' | 'partial' | 'failure';
 
@@ -8,8 +20,7 @@ export interface DeviceOutcome {
   readonly id: string;
   readonly device: DeviceRef;
   readonly query: QueryResult;
-  /** Outcome string (e.g. `code_99500`, `timeout`) or `store_error` when query is not ok. */
-  readonly reason?: string;
+  readonly reason?: FailureReason;
   readonly message?: string;
   readonly events: readonly ChangeEvent[];
 }

@@ -22,8 +22,11 @@ const REDACT = [
   '*.headers["apim-signature"]',
 ];
 
-/** JSON logs on stdout (or the given destination); secrets redacted by field name. */
-export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream): Logger {
+/**
+ * JSON logs on stdout, or stderr where stdout carries a report, or a given stream (tests);
+ * secrets redacted by field name.
+ */
+export function createLogger(level: LevelWithSilent, destination: pino.DestinationStream | 'stdout' | 'stderr' = 'stdout'): Logger {
   return pino(
     {
       level,
@@ -32,7 +35,7 @@ export function createLogger(level: LevelWithSilent, destination?: pino.Destinat
       redact: { paths: REDACT, censor: '***' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    typeof destination === 'string' ? pino.destination({ dest: destination === 'stdout' ? 1 : 2, sync: false }) : destination,
   );
 }
 

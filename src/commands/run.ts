@@ -1,0 +1,44 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, resolveConfigPath, type Config } from '../config/load.js';
+import { Daemon } from '../daemon.js';
+import { Monitor } from '../monitor.js';
+import { systemClock } from '../util/clock.js';
+import { createLogger } from '../util/log.js';
+import { reportConfigError } from './check-config.js';
+import type { Command } from './io.js';
+import { onShutdownSignal } from './signals.js';
+import { usageError } from './usage.js';
+
+/** The daemon, until SIGTERM or SIGINT. */
+export const runCommand: Command = async ({ args, stderr, env }) => {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } }, strict: true }));
+  } catch (error) {
+    return usageError(stderr, error);
+  }
+  let config: Config;
+  try {
+    config = loadConfig(resolveConfigPath(values.config, env), env);
+  } catch (error) {
+    return reportConfigError(stderr, error);
+  }
+  return runDaemon(config);
+};
+
+/** Starts the daemon for a loaded config and resolves 0 once a shutdown signal has stopped it. */
+export async function runDaemon(config: Config, onStarted?: (daemon: Daemon) => void): Promise<number> {
+  const log = createLogger(config.log.level);
+  const daemon = new Daemon(new Monitor(config, { log, clock: systemClock }), log);
+  const stopped = new Promise<void>((resolve) => {
+    onShutdownSignal((signal) => {
+      log.info({ signal }, 'shutdown signal');
+      void daemon.stop().then(resolve);
+    });
+  });
+  await daemon.start();
+  onStarted?.(daemon);
+  await stopped;
+  log.flush();
+  return 0;
+}

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { Monitor } from './monitor.js';
+import { startHttpServer, type HttpServer } from './server/http-server.js';
+import { LeaderElection } from './state/leader.js';
+import type { Logger } from './util/log.js';
+
+/** How long shutdown waits for the scan in flight to store what it has, and for alert sends. */
+const SHUTDOWN_SCAN_GRACE_MS = 5_000;
+const SHUTDOWN_FLUSH_MS = 3_000;
+
+/**
+ * The long-running monitor: HTTP endpoints from the first moment, a warm start from the store,
+ * scans on the cron schedule (never overlapping, only on the leader), alerts kept alive between
+ * scans, and a shutdown that stops all of it within seconds.
+ */
+export class Daemon {
+  readonly #monitor: Monitor;
+  readonly #log: Logger;
+  readonly #leader: LeaderElection | undefined;
+  #server: HttpServer | undefined;
+  #task: ScheduledTask | undefined;
+  #resendTimer: NodeJS.Timeout | undefined;
+  #scan: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
+  #stopping = false;
+
+  constructor(monitor: Monitor, log: Logger) {
+    this.#monitor = monitor;
+    this.#log = log.child({ component: 'daemon' });
+    if (monitor.store.kind === 'redis') {
+      this.#leader = new LeaderElection({
+        store: monitor.store,
+        holder: `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+        leaseMs: monitor.config.store.leaderLeaseSeconds * 1000,
+        log: this.#log,
+        onChange: (leader) => this.#leadershipChanged(leader),
+      });
+    }
+  }
+
+  get port(): number | undefined {
+    return this.#server?.port;
+  }
+
+  get leader(): boolean {
+    return this.#leader?.leader ?? true;
+  }
+
+  async start(): Promise<void> {
+    const { config, metrics } = this.#monitor;
+    this.#server = await startHttpServer({
+      host: config.server.host,
+      port: config.server.port,
+      metrics,
+      ready: () => this.#storeAnswers(),
+      log: this.#log,
+    });
+    this.#log.info({ host: config.server.host, port: this.#server.port }, 'http server listening');
+    await this.#storeAnswers();
+    try {
+      await this.#monitor.warmStart();
+    } catch (error) {
+      this.#log.warn({ err: error }, 'warm start failed; metrics fill in with the first scan');
+    }
+    if (this.#leader === undefined) {
+      metrics.setLeader(true);
+      await this.#initAlerts();
+    } else {
+      metrics.setLeader(false);
+      await this.#leader.start();
+    }
+    this.#task = schedule(config.schedule.cron, () => this.triggerScan('schedule'), {
+      timezone: config.schedule.timezone,
+      name: 'scan',
+      noOverlap: true,
+    });
+    const resendMs = config.alertmanager.resendIntervalSeconds * 1000;
+    this.#resendTimer = setInterval(() => void this.#resendAlerts(), resendMs);
+    if (config.schedule.runOnStart) void this.triggerScan('start');
+  }
+
+  /** Starts a scan unless one is running or this replica is not the leader. */
+  async triggerScan(reason: 'start' | 'schedule'): Promise<void> {
+    if (this.#stopping) return;
+    if (!this.leader) {
+      this.#log.debug({ reason }, 'scan skipped: not the leader');
+      return;
+    }
+    if (this.#scan !== undefined) {
+      this.#log.warn({ reason }, 'scan skipped: the previous scan is still running');
+      return;
+    }
+    const controller = new AbortController();
+    const done = this.#monitor
+      .scan(controller.signal)
+      .then(
+        () => undefined,
+        (error: unknown) => this.#log.error({ err: error }, 'scan failed'),
+      )
+      .finally(() => {
+        this.#scan = undefined;
+      });
+    this.#scan = { controller, done };
+    await done;
+  }
+
+  /** Graceful: no new scans, the scan in flight aborted and given a moment to store what it has. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#log.info('shutting down');
+    await this.#task?.destroy();
+    clearInterval(this.#resendTimer);
+    const scan = this.#scan;
+    if (scan !== undefined) {
+      scan.controller.abort(new Error('shutdown'));
+      await withTimeout(scan.done, SHUTDOWN_SCAN_GRACE_MS);
+    }
+    await withTimeout(this.#monitor.alerts.flush(), SHUTDOWN_FLUSH_MS);
+    await this.#leader?.stop();
+    await this.#server?.close();
+    await this.#monitor.close();
+    this.#log.info('stopped');
+  }
+
+  async #storeAnswers(): Promise<boolean> {
+    let up = true;
+    try {
+      await this.#monitor.store.ping();
+    } catch {
+      up = false;
+    }
+    this.#monitor.metrics.setStoreUp(up);
+    return up;
+  }
+
+  #leadershipChanged(leader: boolean): void {
+    this.#monitor.metrics.setLeader(leader);
+    if (leader) void this.#initAlerts();
+  }
+
+  async #initAlerts(): Promise<void> {
+    try {
+      await this.#monitor.alerts.init();
+    } catch (error) {
+      this.#log.warn({ err: error }, 'alert state not loaded; it is rebuilt by the next scan');
+    }
+  }
+
+  async #resendAlerts(): Promise<void> {
+    if (!this.leader || this.#stopping) return;
+    try {
+      await this.#monitor.alerts.resend();
+      this.#monitor.metrics.setAlertsFiring(this.#monitor.alerts.firing());
+    } catch (error) {
+      this.#log.warn({ err: error }, 'alert resend failed');
+    }
+  }
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,110 @@
+import type { Config } from './config/load.js';
+import { AlertLifecycle } from './alerts/lifecycle.js';
+import { createAlertSink } from './alerts/sink.js';
+import type { EnosApi } from './enos/api.js';
+import { createEnosClient } from './enos/client.js';
+import { openInventory } from './inventory/index.js';
+import { MonitorMetrics } from './metrics/monitor-metrics.js';
+import { runScan, type ScanReport } from './scan/scanner.js';
+import { createStore } from './state/create-store.js';
+import { FleetView } from './state/fleet-view.js';
+import type { Store } from './state/store.js';
+import type { Clock } from './util/clock.js';
+import type { Logger } from './util/log.js';
+import { VERSION } from './version.js';
+
+export interface MonitorDeps {
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** Replaces the HTTP client (tests). */
+  readonly api?: EnosApi;
+  /** Replaces the store the config names (tests, demo). */
+  readonly store?: Store;
+}
+
+/**
+ * Every component of the monitor, wired once: the pipeline `scan` runs once and `run` runs on a
+ * schedule. Query, diff, store, then alert, in that order, so events are durable before any
+ * alert is sent for them.
+ */
+export class Monitor {
+  readonly fleet = new FleetView();
+  readonly metrics: MonitorMetrics;
+  readonly store: Store;
+  readonly alerts: AlertLifecycle;
+  readonly #api: EnosApi;
+  readonly #log: Logger;
+
+  constructor(
+    readonly config: Config,
+    readonly deps: MonitorDeps,
+  ) {
+    this.#log = deps.log;
+    this.metrics = new MonitorMetrics({
+      fleet: this.fleet,
+      perCertificate: config.metrics.perCertificate,
+      thresholds: config.thresholds,
+      clock: deps.clock,
+      version: VERSION,
+    });
+    this.#api = deps.api ?? createEnosClient(config.enos, { clock: deps.clock, log: deps.log, observer: this.metrics.apiObserver });
+    this.store = deps.store ?? createStore(config, { clock: deps.clock, log: deps.log });
+    this.alerts = new AlertLifecycle({
+      store: this.store,
+      fleet: this.fleet,
+      sink: createAlertSink(config.alertmanager, {
+        log: deps.log,
+        observer: {
+          notification: (outcome) => this.metrics.alertmanagerNotification(outcome),
+          dropped: (count) => this.metrics.alertsDropped(count),
+        },
+      }),
+      clock: deps.clock,
+      log: deps.log,
+      alertmanager: config.alertmanager,
+      thresholds: config.thresholds,
+    });
+  }
+
+  /** Serves the stored snapshots before the first scan ends (warm start). */
+  async warmStart(): Promise<number> {
+    let devices = 0;
+    for await (const { id, snapshot } of this.store.allSnapshots()) {
+      if (this.fleet.get(id) !== undefined) continue;
+      this.fleet.set({ id, device: snapshot.device, query: 'ok', certificates: snapshot.certificates });
+      devices++;
+    }
+    this.#log.info({ devices }, 'warm start from the store');
+    return devices;
+  }
+
+  /** One scan cycle: inventory, queries, diff and store, metrics, then alerts. */
+  async scan(signal: AbortSignal): Promise<ScanReport> {
+    const inventory = openInventory(this.config.inventory, { api: this.#api, log: this.#log, signal });
+    const report = await runScan(
+      inventory,
+      {
+        api: this.#api,
+        store: this.store,
+        fleet: this.fleet,
+        clock: this.deps.clock,
+        log: this.#log.child({ component: 'scan' }),
+        thresholds: this.config.thresholds,
+        concurrency: this.config.enos.concurrency,
+        observer: this.metrics,
+      },
+      signal,
+    );
+    this.metrics.scanFinished(report.summary);
+    this.#log.info({ ...report.summary, changes: report.events.length }, 'scan finished');
+    await this.alerts.afterScan(report.events);
+    this.metrics.setAlertsFiring(this.alerts.firing());
+    return report;
+  }
+
+  async close(): Promise<void> {
+    await this.alerts.flush();
+    await this.#api.close();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,239 @@
+import pLimit from 'p-limit';
+import { deviceId } from '../domain/device-id.js';
+import type { QueryResult } from '../domain/device.js';
+import type { Certificate, ChangeEvent, DeviceRef, Thresholds } from '../domain/types.js';
+import type { EnosApi } from '../enos/api.js';
+import { EnosApiError } from '../enos/outcome.js';
+import type { FleetView } from '../state/fleet-view.js';
+import type { Store, StoredSnapshot } from '../state/store.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { commitAnswers, type CommitOutcome, type FreshAnswer } from './commit-buffer.js';
+import { ProgressReporter } from './progress.js';
+import type { DeviceOutcome, FailureReason, ScanResult, ScanSummary } from './types.js';
+
+/** Where the scan gets its devices; `complete` is read after iteration ends. */
+export interface DeviceSource {
+  devices(): AsyncIterable<DeviceRef>;
+  readonly complete: boolean;
+}
+
+/** Per-scan hooks (metrics). */
+export interface ScanObserver {
+  deviceQuery(result: QueryResult): void;
+  certificateChanges(events: readonly ChangeEvent[]): void;
+}
+
+export interface ScannerDeps {
+  readonly api: Pick<EnosApi, 'listCertificates'>;
+  readonly store: Store;
+  readonly fleet: FleetView;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly thresholds: Thresholds;
+  readonly concurrency: number;
+  readonly observer?: ScanObserver;
+  /** Devices per store round trip (read and write). */
+  readonly batchSize?: number;
+  readonly progressIntervalMs?: number;
+}
+
+export interface ScanReport {
+  readonly summary: ScanSummary;
+  readonly outcomes: readonly DeviceOutcome[];
+  readonly events: readonly ChangeEvent[];
+}
+
+const DEFAULT_BATCH_SIZE = 256;
+
+type Queried =
+  | { readonly kind: 'fresh'; readonly answer: FreshAnswer }
+  | { readonly kind: 'failed'; readonly outcome: DeviceOutcome; readonly kept: readonly Certificate[] };
+
+/**
+ * One scan: every device of the source queried once, at most `concurrency` at a time.
+ * Snapshots are read and written in batches; one device's failure never stops the scan;
+ * an aborted signal stops new queries and stores what has already been answered.
+ */
+export async function runScan(source: DeviceSource, deps: ScannerDeps, signal: AbortSignal): Promise<ScanReport> {
+  const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE;
+  const log = deps.log;
+  const startedAt = deps.clock.now();
+  const limit = pLimit(deps.concurrency);
+  const outcomes: DeviceOutcome[] = [];
+  const seen = new Set<string>();
+  const progress = new ProgressReporter(log, deps.clock, deps.progressIntervalMs);
+  let awaitingCommit: FreshAnswer[] = [];
+  let commitChain: Promise<void> = Promise.resolve();
+  const inFlight = new Set<Promise<void>>();
+
+  const record = (outcome: DeviceOutcome, certificates: readonly Certificate[]): void => {
+    outcomes.push(outcome);
+    deps.fleet.set({
+      id: outcome.id,
+      device: outcome.device,
+      query: outcome.query,
+      ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      certificates,
+    });
+    deps.observer?.deviceQuery(outcome.query);
+    if (outcome.events.length > 0) deps.observer?.certificateChanges(outcome.events);
+    if (outcome.query === 'error') log.warn({ device: outcome.id, reason: outcome.reason, err: outcome.message }, 'device query failed');
+    progress.deviceDone();
+  };
+
+  const flush = (): void => {
+    if (awaitingCommit.length === 0) return;
+    const batch = awaitingCommit;
+    awaitingCommit = [];
+    commitChain = commitChain.then(async () => {
+      const results = await commitAnswers(batch, deps);
+      applyCommits(batch, results, record, deps.fleet);
+    });
+  };
+
+  const handle = (queried: Queried): void => {
+    if (queried.kind === 'failed') {
+      record(queried.outcome, queried.kept);
+      return;
+    }
+    awaitingCommit.push(queried.answer);
+    if (awaitingCommit.length >= batchSize) flush();
+  };
+
+  try {
+    for await (const chunk of inChunks(source.devices(), batchSize)) {
+      if (signal.aborted) break;
+      const devices = new Map<string, DeviceRef>();
+      for (const device of chunk) {
+        const id = deviceId(device);
+        if (!seen.has(id)) devices.set(id, device);
+        seen.add(id);
+      }
+      let previous: Map<string, StoredSnapshot>;
+      try {
+        previous = await deps.store.getSnapshots([...devices.keys()]);
+      } catch (error) {
+        for (const [id, device] of devices) record(storeFailure(device, id, error), deps.fleet.get(id)?.certificates ?? []);
+        continue;
+      }
+      for (const [id, device] of devices) {
+        const task = limit(() => queryDevice(device, id, previous.get(id), deps, signal)).then(handle);
+        inFlight.add(task);
+        void task.finally(() => inFlight.delete(task));
+      }
+      // Back-pressure: the inventory is read only as fast as devices are queried.
+      while (limit.pendingCount > batchSize * 2) await Promise.race(inFlight);
+    }
+  } catch (error) {
+    // The inventory throws the abort reason when the scan is stopped; anything else is a bug.
+    if (!signal.aborted) throw error;
+  }
+  progress.setTotal(seen.size);
+  await Promise.all(inFlight);
+  flush();
+  await commitChain;
+
+  const finishedAt = deps.clock.now();
+  const complete = source.complete && !signal.aborted;
+  if (complete) removeUnseen(deps.fleet, seen);
+  const summary = summarize(outcomes, startedAt, finishedAt, complete, signal.aborted);
+  return { summary, outcomes, events: outcomes.flatMap((o) => o.events) };
+}
+
+async function queryDevice(
+  device: DeviceRef,
+  id: string,
+  previous: StoredSnapshot | undefined,
+  deps: ScannerDeps,
+  signal: AbortSignal,
+): Promise<Queried> {
+  const kept = previous?.snapshot.certificates ?? deps.fleet.get(id)?.certificates ?? [];
+  if (signal.aborted) return failed(device, id, 'error', 'aborted', 'scan aborted before the query', kept);
+  try {
+    const certificates = await deps.api.listCertificates(device, signal);
+    return { kind: 'fresh', answer: { id, device, previous, certificates } };
+  } catch (error) {
+    if (error instanceof EnosApiError) {
+      const query = error.outcome === 'code_11404' ? 'not_found' : 'error';
+      return failed(device, id, query, error.outcome, error.message, kept);
+    }
+    if (signal.aborted) return failed(device, id, 'error', 'aborted', 'scan aborted during the query', kept);
+    deps.log.error({ device: id, err: error }, 'unexpected error querying a device');
+    return failed(device, id, 'error', 'internal_error', (error as Error).message, kept);
+  }
+}
+
+function failed(
+  device: DeviceRef,
+  id: string,
+  query: QueryResult,
+  reason: FailureReason,
+  message: string,
+  kept: readonly Certificate[],
+): Queried {
+  return { kind: 'failed', outcome: { id, device, query, reason, message, events: [] }, kept };
+}
+
+function storeFailure(device: DeviceRef, id: string, error: unknown): DeviceOutcome {
+  return { id, device, query: 'error', reason: 'store_error', message: (error as Error).message, events: [] };
+}
+
+function applyCommits(
+  batch: readonly FreshAnswer[],
+  results: readonly CommitOutcome[],
+  record: (outcome: DeviceOutcome, certificates: readonly Certificate[]) => void,
+  fleet: FleetView,
+): void {
+  const answers = new Map(batch.map((answer) => [answer.id, answer]));
+  for (const result of results) {
+    const answer = answers.get(result.id)!;
+    if (result.status === 'stored') {
+      record({ id: answer.id, device: answer.device, query: 'ok', events: result.events }, answer.certificates);
+    } else {
+      // Not stored means not diffed durably: keep what is known, the next scan diffs again.
+      const kept = answer.previous?.snapshot.certificates ?? fleet.get(answer.id)?.certificates ?? [];
+      record({ id: answer.id, device: answer.device, query: 'error', reason: result.reason, message: result.message, events: [] }, kept);
+    }
+  }
+}
+
+function removeUnseen(fleet: FleetView, seen: ReadonlySet<string>): void {
+  for (const id of [...fleet.ids()]) if (!seen.has(id)) fleet.delete(id);
+}
+
+function summarize(
+  outcomes: readonly DeviceOutcome[],
+  startedAt: number,
+  finishedAt: number,
+  inventoryComplete: boolean,
+  aborted: boolean,
+): ScanSummary {
+  const devices = { total: outcomes.length, ok: 0, notFound: 0, failed: 0 };
+  for (const { query } of outcomes) {
+    if (query === 'ok') devices.ok++;
+    else if (query === 'not_found') devices.notFound++;
+    else devices.failed++;
+  }
+  return { startedAt, finishedAt, result: scanResult(devices, inventoryComplete, aborted), devices, inventoryComplete, aborted };
+}
+
+function scanResult(devices: ScanSummary['devices'], inventoryComplete: boolean, aborted: boolean): ScanResult {
+  const answered = devices.ok + devices.notFound;
+  if (devices.total > 0 && answered === 0) return 'failure';
+  if (devices.total === 0 && !inventoryComplete) return 'failure';
+  if (devices.failed > 0 || !inventoryComplete || aborted) return 'partial';
+  return 'success';
+}
+
+async function* inChunks<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let chunk: T[] = [];
+  for await (const item of items) {
+    chunk.push(item);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
