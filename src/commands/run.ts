@@ -26,7 +26,10 @@ export const runCommand: Command = async ({ args, stderr, env }) => {
   return runDaemon(config);
 };
 
-/** Starts the daemon for a loaded config and resolves 0 once a shutdown signal has stopped it. */
+/**
+ * Starts the daemon for a loaded config and resolves 0 once a shutdown signal has stopped it,
+ * or 1 when it cannot start (e.g. the port is taken).
+ */
 export async function runDaemon(config: Config, onStarted?: (daemon: Daemon) => void): Promise<number> {
   const log = createLogger(config.log.level);
   const daemon = new Daemon(new Monitor(config, { log, clock: systemClock }), log);
@@ -36,7 +39,14 @@ export async function runDaemon(config: Config, onStarted?: (daemon: Daemon) => 
       void daemon.stop().then(resolve);
     });
   });
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (error) {
+    log.fatal({ err: error }, 'daemon failed to start');
+    await daemon.stop();
+    log.flush();
+    return 1;
+  }
   onStarted?.(daemon);
   await stopped;
   log.flush();

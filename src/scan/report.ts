@@ -1,6 +1,7 @@
 import { deviceId } from '../domain/device-id.js';
 import { assessCertificates, type AssessedCertificate } from '../domain/certificate.js';
 import type { CertificateState, ChangeEvent, Thresholds } from '../domain/types.js';
+import { singleLine } from '../util/text.js';
 import type { DeviceRecord } from '../state/fleet-view.js';
 import type { ScanReport } from './scanner.js';
 
@@ -51,9 +52,16 @@ export function buildReport(scan: ScanReport, records: Iterable<DeviceRecord>, n
     devices: { ...scan.summary.devices },
     certificates,
     changes: scan.events,
-    errors: scan.outcomes
-      .filter((outcome) => outcome.query === 'error')
-      .map((outcome) => ({ ...labels(outcome.device), reason: outcome.reason ?? 'internal_error', message: outcome.message ?? '' })),
+    errors: [
+      ...scan.inventoryProblems.map((problem) => ({
+        ...labels({ orgId: problem.orgId ?? '' }),
+        reason: problem.reason,
+        message: problem.message,
+      })),
+      ...scan.outcomes
+        .filter((outcome) => outcome.query === 'error')
+        .map((outcome) => ({ ...labels(outcome.device), reason: outcome.reason ?? 'internal_error', message: outcome.message ?? '' })),
+    ],
   };
 }
 
@@ -127,7 +135,7 @@ export function formatTable(report: JsonReport): string {
 
 export function table(header: readonly string[], untrustedRows: readonly (readonly string[])[]): string {
   // Cells carry API data: a control character must not break the layout or the terminal.
-  const rows = untrustedRows.map((row) => row.map((cell) => cell.replace(/[\u0000-\u001f\u007f]/g, ' ')));
+  const rows = untrustedRows.map((row) => row.map(singleLine));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');

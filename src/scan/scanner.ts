@@ -12,10 +12,18 @@ import { commitAnswers, type CommitOutcome, type FreshAnswer } from './commit-bu
 import { ProgressReporter } from './progress.js';
 import type { DeviceOutcome, FailureReason, ScanResult, ScanSummary } from './types.js';
 
-/** Where the scan gets its devices; `complete` is read after iteration ends. */
+/** A part of the inventory that could not be read (a failed discovery, an unreadable file). */
+export interface SourceProblem {
+  readonly orgId?: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Where the scan gets its devices; `complete` and `problems` are read after iteration ends. */
 export interface DeviceSource {
   devices(): AsyncIterable<DeviceRef>;
   readonly complete: boolean;
+  readonly problems?: readonly SourceProblem[];
 }
 
 /** Per-scan hooks (metrics). */
@@ -42,6 +50,7 @@ export interface ScanReport {
   readonly summary: ScanSummary;
   readonly outcomes: readonly DeviceOutcome[];
   readonly events: readonly ChangeEvent[];
+  readonly inventoryProblems: readonly SourceProblem[];
 }
 
 const DEFAULT_BATCH_SIZE = 256;
@@ -138,7 +147,7 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, signal: A
   const complete = source.complete && !signal.aborted;
   if (complete) removeUnseen(deps.fleet, seen);
   const summary = summarize(outcomes, startedAt, finishedAt, complete, signal.aborted);
-  return { summary, outcomes, events: outcomes.flatMap((o) => o.events) };
+  return { summary, outcomes, events: outcomes.flatMap((o) => o.events), inventoryProblems: source.problems ?? [] };
 }
 
 async function queryDevice(

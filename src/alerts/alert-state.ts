@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { Logger } from '../util/log.js';
+import { holdKey, type RevokedHold } from './evaluate.js';
+import { alertKey, type LabelSet } from './labels.js';
+
+/** An alert the lifecycle has sent: firing, or resolved and still being re-sent. */
+export interface TrackedAlert {
+  readonly labels: LabelSet;
+  readonly annotations: LabelSet;
+  /** Epoch ms; kept for as long as the alert fires, across restarts. */
+  readonly startsAt: number;
+  /** Epoch ms when the condition cleared; absent while firing. */
+  readonly resolvedAt?: number;
+}
+
+export interface AlertState {
+  readonly alerts: Map<string, TrackedAlert>;
+  readonly holds: Map<string, RevokedHold>;
+}
+
+/*
+ * Store format (one opaque string per key, see Store.readAlertState):
+ *   alert:<alertKey>  → {"v":1,"labels":{..},"annotations":{..},"startsAt":ms[,"resolvedAt":ms]}
+ *   hold:<holdKey>    → {"v":1,"device":{..},"certSN":..,"at":ms,"revoker":..,"revokerReason":..,"notAfter":ms|null}
+ */
+const ALERT_PREFIX = 'alert:';
+const HOLD_PREFIX = 'hold:';
+
+const labelSet = z.record(z.string(), z.string());
+const epochMs = z.number().int().nonnegative();
+
+const alertRecord = z.object({
+  v: z.literal(1),
+  labels: labelSet,
+  annotations: labelSet,
+  startsAt: epochMs,
+  resolvedAt: epochMs.optional(),
+});
+
+const holdRecord = z.object({
+  v: z.literal(1),
+  device: z.object({
+    orgId: z.string(),
+    assetId: z.string().optional(),
+    productKey: z.string().optional(),
+    deviceKey: z.string().optional(),
+  }),
+  certSN: z.string(),
+  at: epochMs,
+  revoker: z.string(),
+  revokerReason: z.string(),
+  notAfter: epochMs.nullable(),
+});
+
+export function encodeState(state: AlertState): Map<string, string> {
+  const records = new Map<string, string>();
+  for (const [key, alert] of state.alerts) records.set(ALERT_PREFIX + key, JSON.stringify({ v: 1, ...alert }));
+  for (const [key, hold] of state.holds) records.set(HOLD_PREFIX + key, JSON.stringify({ v: 1, ...hold }));
+  return records;
+}
+
+/** Records that do not parse are skipped with a warning (they are removed by the next write). */
+export function decodeState(records: ReadonlyMap<string, string>, log: Logger): AlertState {
+  const state: AlertState = { alerts: new Map(), holds: new Map() };
+  for (const [storeKey, text] of records) {
+    const parsed = parse(storeKey, text);
+    if (parsed === undefined) {
+      log.warn({ storeKey }, 'ignoring unreadable alert state record');
+    } else if ('labels' in parsed) {
+      const { v: _v, ...alert } = parsed;
+      state.alerts.set(alertKey(alert.labels), alert);
+    } else {
+      const { v: _v, ...hold } = parsed;
+      state.holds.set(holdKey(hold), hold);
+    }
+  }
+  return state;
+}
+
+function parse(storeKey: string, text: string): z.infer<typeof alertRecord> | z.infer<typeof holdRecord> | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const schema = storeKey.startsWith(ALERT_PREFIX) ? alertRecord : storeKey.startsWith(HOLD_PREFIX) ? holdRecord : undefined;
+  const result = schema?.safeParse(json);
+  return result?.success ? result.data : undefined;
+}

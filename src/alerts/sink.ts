@@ -1,0 +1,34 @@
+import type { RawConfig } from '../config/schema.js';
+import type { Logger } from '../util/log.js';
+import { AlertmanagerClient } from './alertmanager-client.js';
+import type { LabelSet } from './labels.js';
+
+/** An alert as POST /api/v2/alerts takes it. Timestamps are RFC 3339. */
+export interface PostableAlert {
+  readonly labels: LabelSet;
+  readonly annotations: LabelSet;
+  readonly startsAt: string;
+  readonly endsAt: string;
+}
+
+/** Where the lifecycle hands its alerts. */
+export interface AlertSink {
+  /** Queues the alerts for every Alertmanager; never blocks on the network. */
+  send(alerts: readonly PostableAlert[]): void;
+  /** Waits up to `timeoutMs` for queued sends; then gives up on the rest. True when all were sent. */
+  flush(timeoutMs: number): Promise<boolean>;
+}
+
+/** Metrics hook: one notification per batch and Alertmanager (after its retries); drops by count of alerts. */
+export interface NotificationObserver {
+  notification(outcome: 'success' | 'failure'): void;
+  dropped(count: number): void;
+}
+
+/** The sink for the `alertmanager` config section: every URL, or only logging when there is none. */
+export function createAlertSink(
+  config: RawConfig['alertmanager'],
+  deps: { readonly log: Logger; readonly observer?: NotificationObserver },
+): AlertSink {
+  return new AlertmanagerClient({ config, log: deps.log, ...(deps.observer ? { observer: deps.observer } : {}) });
+}

@@ -1,0 +1,111 @@
+import { rootCertificates } from 'node:tls';
+import { Agent, request } from 'undici';
+import { apiFailure } from './failure.js';
+import { EnosApiError, type Operation } from './outcome.js';
+
+export interface HttpRequest {
+  readonly operation: Operation;
+  readonly method: 'GET' | 'POST';
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  /** The body parsed as JSON; undefined when it is not JSON (only possible for a non-2xx status). */
+  readonly json: unknown;
+}
+
+/**
+ * Sends one HTTP request. Failures throw EnosApiError with outcome `timeout`, `network` or
+ * `invalid_response`; an abort of the caller's signal rethrows its reason.
+ */
+export interface Transport {
+  send(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export interface HttpTransportOptions {
+  readonly requestTimeoutMs: number;
+  /** Extra trusted CA (PEM), added to Node's default roots. */
+  readonly ca?: string;
+  readonly maxBodyBytes?: number;
+}
+
+/** Larger than any certificate list or device page the gateway sends. */
+const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+
+/** undici's own timeouts: they end an attempt the same way as ours. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** HTTP over one keep-alive undici Agent. TLS verification stays on; `ca` only adds a root. */
+export function createHttpTransport(options: HttpTransportOptions): Transport {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const agent = new Agent({
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    ...(options.ca !== undefined ? { connect: { ca: [...rootCertificates, options.ca] } } : {}),
+  });
+
+  async function send(req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+    const timeout = AbortSignal.timeout(options.requestTimeoutMs);
+    try {
+      const response = await request(req.url, {
+        dispatcher: agent,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      const text = await readCapped(req.operation, response.body, maxBodyBytes);
+      return { status: response.statusCode, json: parseJson(req.operation, response.statusCode, text) };
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (timeout.aborted) {
+        throw apiFailure(req.operation, 'timeout', `no answer within ${options.requestTimeoutMs} ms`);
+      }
+      if (error instanceof EnosApiError) throw error;
+      const code = errorCode(error);
+      throw apiFailure(req.operation, TIMEOUT_CODES.has(code) ? 'timeout' : 'network', code);
+    }
+  }
+
+  return { send, close: () => agent.destroy() };
+}
+
+async function readCapped(
+  operation: Operation,
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  maxBytes: number,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw apiFailure(operation, 'invalid_response', `body larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(operation: Operation, status: number, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    if (status >= 200 && status <= 299) throw apiFailure(operation, 'invalid_response', 'body is not JSON');
+    return undefined;
+  }
+}
+
+/** The system or undici error code (ECONNREFUSED, UND_ERR_SOCKET, ...), else the error's name. */
+function errorCode(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as Error & { code?: unknown }).code;
+    return typeof code === 'string' ? code : error.name;
+  }
+  return 'unknown error';
+}

@@ -1,0 +1,90 @@
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * The version of a stored `{v, s}` entry; 0 for none, and for an entry that cannot be read
+ * (the codec treats it as absent too, so a writer expecting 0 may replace it).
+ */
+const VERSION_OF = `
+local function version_of(raw)
+  if not raw then return 0 end
+  local ok, entry = pcall(cjson.decode, raw)
+  if ok and type(entry) == 'table' and type(entry.v) == 'number' and type(entry.s) == 'table' then
+    return entry.v
+  end
+  return 0
+end
+`;
+
+/**
+ * KEYS: snapshots hash, events stream.
+ * ARGV: historyMaxLength, then per request: id, expectedVersion, entry, eventCount, events...
+ * Returns one 1 (committed) or 0 (conflict) per request, in order.
+ */
+const COMMIT = `${VERSION_OF}
+local maxlen = ARGV[1]
+local results = {}
+local i = 2
+while i <= #ARGV do
+  local id = ARGV[i]
+  local expected = tonumber(ARGV[i + 1])
+  local entry = ARGV[i + 2]
+  local count = tonumber(ARGV[i + 3])
+  if version_of(redis.call('HGET', KEYS[1], id)) == expected then
+    redis.call('HSET', KEYS[1], id, entry)
+    for j = 1, count do
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[i + 3 + j], 'd', id)
+    end
+    results[#results + 1] = 1
+  else
+    results[#results + 1] = 0
+  end
+  i = i + 4 + count
+end
+return results
+`;
+
+/** KEYS: lease key. ARGV: holder, ttlMs. 1 when the holder has the lease afterwards. */
+const ACQUIRE_LEASE = `
+local current = redis.call('GET', KEYS[1])
+if not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`;
+
+/** KEYS: lease key. ARGV: holder. Deletes only the holder's own lease. */
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;
+
+type Arg = string | number;
+
+/** One typed function per Lua script; each call is one EVALSHA (EVAL the first time on a connection). */
+export interface StoreScripts {
+  commit(snapshotsKey: string, eventsKey: string, args: readonly Arg[]): Promise<number[]>;
+  acquireLease(leaseKey: string, holder: string, ttlMs: number): Promise<number>;
+  releaseLease(leaseKey: string, holder: string): Promise<number>;
+}
+
+/** Registers the scripts on the client (ioredis keeps them loaded across reconnects). */
+export function defineScripts(client: Redis | Cluster): StoreScripts {
+  client.defineCommand('enosCommit', { numberOfKeys: 2, lua: COMMIT });
+  client.defineCommand('enosAcquireLease', { numberOfKeys: 1, lua: ACQUIRE_LEASE });
+  client.defineCommand('enosReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
+  // defineCommand adds methods ioredis cannot type; this is the one place that names them.
+  const commands = client as unknown as Record<string, (...args: Arg[]) => Promise<unknown>>;
+  const call = <T>(name: string, ...args: Arg[]): Promise<T> => commands[name]!(...args) as Promise<T>;
+  return {
+    commit: (snapshotsKey, eventsKey, args) => call('enosCommit', snapshotsKey, eventsKey, ...args),
+    acquireLease: (leaseKey, holder, ttlMs) => call('enosAcquireLease', leaseKey, holder, ttlMs),
+    releaseLease: (leaseKey, holder) => call('enosReleaseLease', leaseKey, holder),
+  };
+}

@@ -1,0 +1,312 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config/load.js';
+import type { ChangeEvent } from '../domain/types.js';
+import type { Logger } from '../util/log.js';
+import { decodeEvent, decodeSnapshotEntry, encodeEvent, encodeSnapshotEntry } from './codec.js';
+import { defineScripts, type StoreScripts } from './redis-scripts.js';
+import type { CommitRequest, CommitResult, HistoryQuery, Store, StoredSnapshot } from './store.js';
+
+export type RedisStoreConfig = Pick<
+  Config['store'],
+  'redisUrl' | 'redisClusterUrls' | 'keyPrefix' | 'historyMaxLength' | 'commandTimeoutMs'
+>;
+
+/**
+ * Redis Cluster hashes only `{certs}`, so every key lands on one node and a script may touch several.
+ */
+export function storeKeys(keyPrefix: string) {
+  const base = `${keyPrefix}{certs}:`;
+  return {
+    snapshots: `${base}snapshots`,
+    events: `${base}events`,
+    alerts: `${base}alerts`,
+    leader: `${base}leader`,
+  } as const;
+}
+
+const HSCAN_COUNT = 1_000;
+/** XREVRANGE page when filtering the history by device. */
+const HISTORY_PAGE_SIZE = 500;
+const RECONNECT_BASE_MS = 100;
+const RECONNECT_MAX_MS = 2_000;
+
+/** Capped exponential backoff: 100 ms, 200 ms, ... at most 2 s; never gives up. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(RECONNECT_BASE_MS * 2 ** Math.min(Math.max(attempt - 1, 0), 10), RECONNECT_MAX_MS);
+}
+
+/**
+ * The Store on Redis (standalone or Cluster). Each method is one round trip (history and
+ * allSnapshots one per page) and rejects within `commandTimeoutMs` when Redis does not answer;
+ * the client reconnects by itself, so the same instance works again once Redis is back.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  readonly #client: Redis | Cluster;
+  readonly #scripts: StoreScripts;
+  readonly #keys: ReturnType<typeof storeKeys>;
+  readonly #historyMaxLength: number;
+  readonly #timeoutMs: number;
+  readonly #log: Logger;
+  #ready: Promise<void> | undefined;
+  #roundTrips = 0;
+
+  constructor(config: RedisStoreConfig, deps: { readonly log: Logger }) {
+    this.#keys = storeKeys(config.keyPrefix);
+    this.#historyMaxLength = config.historyMaxLength;
+    this.#timeoutMs = config.commandTimeoutMs;
+    this.#log = deps.log.child({ component: 'store' });
+    this.#client = createClient(config);
+    this.#scripts = defineScripts(this.#client);
+    watchConnection(this.#client, this.#log, describeTarget(config));
+  }
+
+  /** Commands, pipelines and scripts sent so far (the benchmark reports them per device). */
+  get roundTrips(): number {
+    return this.#roundTrips;
+  }
+
+  async getSnapshots(ids: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    const found = new Map<string, StoredSnapshot>();
+    if (ids.length === 0) return found;
+    const raws = await this.#roundTrip('HMGET', () => this.#client.hmget(this.#keys.snapshots, ...ids));
+    ids.forEach((id, i) => {
+      const stored = this.#decodeSnapshot(id, raws[i] ?? null);
+      if (stored) found.set(id, stored);
+    });
+    return found;
+  }
+
+  async commit(requests: readonly CommitRequest[]): Promise<CommitResult[]> {
+    if (requests.length === 0) return [];
+    const args: (string | number)[] = [this.#historyMaxLength];
+    for (const { id, expectedVersion, snapshot, events } of requests) {
+      args.push(id, expectedVersion, encodeSnapshotEntry(expectedVersion + 1, snapshot), events.length);
+      for (const event of events) args.push(encodeEvent(event));
+    }
+    const outcomes = await this.#roundTrip(
+      'commit',
+      () => this.#scripts.commit(this.#keys.snapshots, this.#keys.events, args),
+      { write: true },
+    );
+    return requests.map((request, i) =>
+      outcomes[i] === 1 ? { status: 'committed', version: request.expectedVersion + 1 } : { status: 'conflict' },
+    );
+  }
+
+  async *allSnapshots(): AsyncIterable<StoredSnapshot> {
+    // HSCAN may return an entry twice while the hash is rehashed.
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#roundTrip('HSCAN', () =>
+        this.#client.hscan(this.#keys.snapshots, cursor, 'COUNT', HSCAN_COUNT),
+      );
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const id = flat[i]!;
+        const stored = seen.has(id) ? undefined : this.#decodeSnapshot(id, flat[i + 1]!);
+        seen.add(id);
+        if (stored) yield stored;
+      }
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
+  async history({ deviceId, limit }: HistoryQuery): Promise<ChangeEvent[]> {
+    const found: ChangeEvent[] = [];
+    if (limit <= 0) return found;
+    const pageSize = deviceId === undefined ? limit : Math.max(limit, HISTORY_PAGE_SIZE);
+    let end = '+';
+    for (;;) {
+      const page = await this.#roundTrip('XREVRANGE', () =>
+        this.#client.xrevrange(this.#keys.events, end, '-', 'COUNT', pageSize),
+      );
+      for (const [entryId, fields] of page) {
+        const { e, d } = streamFields(fields);
+        if (deviceId !== undefined && d !== deviceId) continue;
+        const event = this.#decodeEvent(entryId, e);
+        if (event) found.push(event);
+        if (found.length === limit) return found;
+      }
+      const last = page.at(-1);
+      if (page.length < pageSize || last === undefined) return found;
+      end = `(${last[0]}`;
+    }
+  }
+
+  async readAlertState(): Promise<Map<string, string>> {
+    const all = await this.#roundTrip('HGETALL', () => this.#client.hgetall(this.#keys.alerts));
+    return new Map(Object.entries(all));
+  }
+
+  async writeAlertState(set: ReadonlyMap<string, string>, remove: readonly string[]): Promise<void> {
+    if (set.size === 0 && remove.length === 0) return;
+    const replies = await this.#roundTrip(
+      'alert state',
+      () => {
+        const transaction = this.#client.multi();
+        if (set.size > 0) transaction.hset(this.#keys.alerts, Object.fromEntries(set));
+        if (remove.length > 0) transaction.hdel(this.#keys.alerts, ...remove);
+        return transaction.exec();
+      },
+      { write: true },
+    );
+    const failed = replies?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
+  }
+
+  async acquireLease(holder: string, ttlMs: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const held = await this.#roundTrip(
+      'acquire lease',
+      () => this.#scripts.acquireLease(this.#keys.leader, holder, ttl),
+      { write: true },
+    );
+    return held === 1;
+  }
+
+  async releaseLease(holder: string): Promise<void> {
+    await this.#roundTrip('release lease', () => this.#scripts.releaseLease(this.#keys.leader, holder), {
+      write: true,
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.#roundTrip('PING', () => this.#client.ping());
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#client.quit();
+    } catch {
+      this.#client.disconnect();
+    }
+  }
+
+  /**
+   * One round trip, rejected after `commandTimeoutMs` whatever the client does (a Cluster
+   * queues commands without a timeout while it has no node). Writes wait for a ready
+   * connection instead of entering the client's offline queue: a queued write would still
+   * run after its caller saw it fail.
+   */
+  #roundTrip<T>(operation: string, send: () => Promise<T>, options: { write?: boolean } = {}): Promise<T> {
+    const message = `redis ${operation}: no answer within ${this.#timeoutMs} ms`;
+    return withDeadline(this.#timeoutMs, message, async (expired) => {
+      if (options.write) await this.#whenReady();
+      if (expired()) throw new Error('deadline passed');
+      this.#roundTrips++;
+      return send();
+    });
+  }
+
+  #whenReady(): Promise<void> | undefined {
+    const status = this.#client.status;
+    if (status === 'ready' || status === 'end') return undefined;
+    this.#ready ??= new Promise((resolve) =>
+      this.#client.once('ready', () => {
+        this.#ready = undefined;
+        resolve();
+      }),
+    );
+    return this.#ready;
+  }
+
+  #decodeSnapshot(id: string, raw: string | null): StoredSnapshot | undefined {
+    if (raw === null) return undefined;
+    try {
+      return { id, ...decodeSnapshotEntry(raw) };
+    } catch (error) {
+      this.#log.warn({ device: id, reason: (error as Error).message }, 'unreadable snapshot ignored');
+      return undefined;
+    }
+  }
+
+  #decodeEvent(entryId: string, raw: string | undefined): ChangeEvent | undefined {
+    try {
+      return decodeEvent(raw ?? '');
+    } catch (error) {
+      this.#log.warn({ entryId, reason: (error as Error).message }, 'unreadable change event ignored');
+      return undefined;
+    }
+  }
+}
+
+function createClient(config: RedisStoreConfig): Redis | Cluster {
+  const timeoutMs = config.commandTimeoutMs;
+  const options = {
+    commandTimeout: timeoutMs,
+    connectTimeout: timeoutMs,
+    // Fail a queued command after one failed reconnect instead of keeping it for long.
+    maxRetriesPerRequest: 1,
+    // A command that timed out must not run later, when the connection comes back.
+    autoResendUnfulfilledCommands: false,
+  } satisfies RedisOptions;
+  if (config.redisClusterUrls !== undefined) {
+    const urls = config.redisClusterUrls.map((url) => new URL(url));
+    const first = urls[0]!;
+    return new Cluster(
+      urls.map((url) => ({ host: url.hostname, port: Number(url.port || 6379) })),
+      {
+        clusterRetryStrategy: reconnectDelay,
+        slotsRefreshTimeout: timeoutMs,
+        redisOptions: {
+          ...options,
+          ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+          ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+          ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+        },
+      },
+    );
+  }
+  // ioredis reads host, port, credentials and db from the URL and turns on TLS for rediss://.
+  return new Redis(config.redisUrl!, { ...options, retryStrategy: reconnectDelay });
+}
+
+/** Logs outages and recoveries once each, not every reconnect attempt. */
+function watchConnection(client: Redis | Cluster, log: Logger, target: string): void {
+  let up: boolean | undefined;
+  client.on('ready', () => {
+    if (up !== true) log.info({ target }, 'redis connection ready');
+    up = true;
+  });
+  client.on('error', (error: Error) => {
+    if (up !== false) log.warn({ target, reason: error.message }, 'redis connection failed');
+    else log.debug({ target, reason: error.message }, 'redis still unreachable');
+    up = false;
+  });
+}
+
+/** The configured addresses without credentials, for logs. */
+function describeTarget(config: RedisStoreConfig): string {
+  return (config.redisClusterUrls ?? [config.redisUrl ?? ''])
+    .map((url) => {
+      const { protocol, host, pathname } = new URL(url);
+      return `${protocol}//${host}${pathname === '/' ? '' : pathname}`;
+    })
+    .join(',');
+}
+
+function streamFields(fields: readonly string[]): { e?: string; d?: string } {
+  const out: { e?: string; d?: string } = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'e') out.e = fields[i + 1];
+    else if (fields[i] === 'd') out.d = fields[i + 1];
+  }
+  return out;
+}
+
+/** `work` races a timer; it can ask whether the deadline has passed before doing anything irreversible. */
+function withDeadline<T>(ms: number, message: string, work: (expired: () => boolean) => Promise<T>): Promise<T> {
+  let expired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = true;
+      reject(new Error(message));
+    }, ms);
+  });
+  const result = work(() => expired);
+  // The loser of the race must not surface as an unhandled rejection.
+  result.catch(() => undefined);
+  return Promise.race([result, deadline]).finally(() => clearTimeout(timer));
+}

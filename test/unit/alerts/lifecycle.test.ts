@@ -1,0 +1,249 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AlertSink, PostableAlert } from '../../../src/alerts/sink.js';
+import { AlertLifecycle } from '../../../src/alerts/lifecycle.js';
+import type { ChangeEvent, Certificate, DeviceRef } from '../../../src/domain/types.js';
+import { FleetView } from '../../../src/state/fleet-view.js';
+import { MemoryStore } from '../../../src/state/memory-store.js';
+import type { Store } from '../../../src/state/store.js';
+import { manualClock } from '../../../src/util/clock.js';
+import { silentLogger } from '../../../src/util/log.js';
+import { BY_ASSET, BY_KEYS, cert, NOW, record, THRESHOLDS } from './fixtures.js';
+
+const MINUTE = 60_000;
+const DAY_HALF = 12 * 60 * MINUTE;
+const RESEND_SECONDS = 60;
+const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** Remembers every send; `last` is the latest version of each alert by alertname/cert_sn. */
+class RecordingSink implements AlertSink {
+  readonly sends: PostableAlert[][] = [];
+  flushed = 0;
+
+  send(alerts: readonly PostableAlert[]): void {
+    this.sends.push([...alerts]);
+  }
+
+  async flush(): Promise<boolean> {
+    this.flushed += 1;
+    return true;
+  }
+
+  lastSend(): Map<string, PostableAlert> {
+    return new Map((this.sends.at(-1) ?? []).map((alert) => [`${alert.labels.alertname}/${alert.labels.cert_sn}`, alert]));
+  }
+}
+
+function revokedEvent(device: DeviceRef, certSN: string, at: number): ChangeEvent {
+  return {
+    type: 'revoked',
+    orgId: device.orgId,
+    assetId: device.assetId ?? '',
+    productKey: device.productKey ?? '',
+    deviceKey: device.deviceKey ?? '',
+    certSN,
+    from: 'valid',
+    to: 'revoked',
+    at: new Date(at).toISOString(),
+    revoker: 'IoT_Hub',
+    revokerReason: 'KEY COMPROMISE',
+  };
+}
+
+describe('AlertLifecycle', () => {
+  let clock: ReturnType<typeof manualClock>;
+  let store: Store;
+  let fleet: FleetView;
+  let sink: RecordingSink;
+
+  const lifecycle = (revokedHoldHours = 24): AlertLifecycle =>
+    new AlertLifecycle({
+      store,
+      fleet,
+      sink,
+      clock,
+      log: silentLogger,
+      alertmanager: { resendIntervalSeconds: RESEND_SECONDS, labels: { cluster: 'prod' }, revokedHoldHours },
+      thresholds: THRESHOLDS,
+    });
+  const setCerts = (device: DeviceRef, certificates: Certificate[]): void => fleet.set(record(device, certificates));
+
+  beforeEach(() => {
+    clock = manualClock(NOW);
+    store = new MemoryStore({ historyMaxLength: 100, clock });
+    fleet = new FleetView();
+    sink = new RecordingSink();
+  });
+
+  it('starts a new alert now and sends it with endsAt four resend intervals ahead', async () => {
+    setCerts(BY_ASSET, [cert('1', 20)]);
+    const alerts = lifecycle();
+    await alerts.init();
+    await alerts.afterScan([]);
+    expect(sink.sends).toEqual([
+      [
+        expect.objectContaining({
+          labels: {
+            alertname: 'EnosCertificateExpiring',
+            severity: 'warning',
+            org_id: 'o1',
+            asset_id: 'a1',
+            cert_sn: '1',
+            cluster: 'prod',
+          },
+          startsAt: iso(NOW),
+          endsAt: iso(NOW + 4 * RESEND_SECONDS * 1000),
+        }),
+      ],
+    ]);
+  });
+
+  it('keeps startsAt across evaluations and across a new lifecycle on the same store', async () => {
+    setCerts(BY_ASSET, [cert('1', 20)]);
+    const first = lifecycle();
+    await first.init();
+    await first.afterScan([]);
+    clock.advance(60 * MINUTE);
+    await first.afterScan([]);
+    expect(sink.lastSend().get('EnosCertificateExpiring/1')?.startsAt).toBe(iso(NOW));
+
+    clock.advance(60 * MINUTE);
+    const restarted = lifecycle();
+    await restarted.init();
+    await restarted.afterScan([]);
+    expect(sink.lastSend().get('EnosCertificateExpiring/1')).toMatchObject({
+      startsAt: iso(NOW),
+      endsAt: iso(clock.now() + 4 * RESEND_SECONDS * 1000),
+    });
+  });
+
+  it('resolves a cleared alert with endsAt = now, re-sends it for 15 minutes, then drops it', async () => {
+    setCerts(BY_ASSET, [cert('1', 20)]);
+    const alerts = lifecycle();
+    await alerts.init();
+    await alerts.afterScan([]);
+    clock.advance(MINUTE);
+    const resolvedAt = clock.now();
+    setCerts(BY_ASSET, [cert('1', 20), cert('2', 365)]); // renewed
+    await alerts.afterScan([]);
+    expect(sink.lastSend().get('EnosCertificateExpiring/1')).toMatchObject({ startsAt: iso(NOW), endsAt: iso(resolvedAt) });
+    expect(alerts.firing().find((kind) => kind.alertname === 'EnosCertificateExpiring' && kind.severity === 'warning')?.count).toBe(0);
+
+    clock.advance(14 * MINUTE);
+    await alerts.resend();
+    expect(sink.lastSend().get('EnosCertificateExpiring/1')?.endsAt).toBe(iso(resolvedAt));
+
+    clock.advance(MINUTE);
+    await alerts.resend();
+    expect(sink.sends.length).toBe(3); // nothing left to send: no new send
+    expect((await store.readAlertState()).size).toBe(0);
+  });
+
+  it('resolves the warning alert and starts a critical one when a certificate crosses criticalDays', async () => {
+    setCerts(BY_ASSET, [cert('1', 7.5)]);
+    const alerts = lifecycle();
+    await alerts.afterScan([]);
+    clock.advance(DAY_HALF);
+    await alerts.afterScan([]);
+    const sent = sink.sends.at(-1)!;
+    expect(sent.map((alert) => [alert.labels.severity, alert.endsAt])).toEqual([
+      ['warning', iso(clock.now())],
+      ['critical', iso(clock.now() + 4 * RESEND_SECONDS * 1000)],
+    ]);
+  });
+
+  it('re-sends firing alerts between scans with a fresh endsAt', async () => {
+    setCerts(BY_KEYS, [cert('1', -1)]);
+    const alerts = lifecycle();
+    await alerts.afterScan([]);
+    clock.advance(MINUTE);
+    await alerts.resend();
+    expect(sink.lastSend().get('EnosCertificateExpired/1')).toMatchObject({
+      startsAt: iso(NOW),
+      endsAt: iso(NOW + MINUTE + 4 * RESEND_SECONDS * 1000),
+    });
+  });
+
+  it('raises the revoked alert from the event time and resolves it when the hold ends, in resend', async () => {
+    const revokedAt = NOW - 10 * MINUTE;
+    setCerts(BY_ASSET, [cert('1', 90, 'revoked')]);
+    const alerts = lifecycle(1);
+    await alerts.afterScan([revokedEvent(BY_ASSET, '1', revokedAt)]);
+    expect(sink.lastSend().get('EnosCertificateRevoked/1')).toMatchObject({
+      startsAt: iso(revokedAt),
+      annotations: expect.objectContaining({ revoker: 'IoT_Hub', revoker_reason: 'KEY COMPROMISE' }),
+    });
+
+    clock.advance(49 * MINUTE);
+    await alerts.afterScan([]); // no event any more: the hold keeps it firing
+    expect(sink.lastSend().get('EnosCertificateRevoked/1')?.endsAt).toBe(iso(clock.now() + 4 * RESEND_SECONDS * 1000));
+
+    clock.advance(MINUTE);
+    await alerts.resend();
+    expect(sink.lastSend().get('EnosCertificateRevoked/1')?.endsAt).toBe(iso(clock.now()));
+    expect(alerts.firing().find((kind) => kind.alertname === 'EnosCertificateRevoked')?.count).toBe(0);
+  });
+
+  it('keeps revoked holds across a restart', async () => {
+    setCerts(BY_ASSET, [cert('1', 90, 'revoked')]);
+    await lifecycle().afterScan([revokedEvent(BY_ASSET, '1', NOW)]);
+    clock.advance(MINUTE);
+    const restarted = lifecycle();
+    await restarted.init();
+    await restarted.afterScan([]);
+    expect(sink.lastSend().get('EnosCertificateRevoked/1')).toMatchObject({ startsAt: iso(NOW), endsAt: iso(NOW + 5 * MINUTE) });
+  });
+
+  it('counts firing alerts by alertname and severity, zeros included', async () => {
+    setCerts(BY_ASSET, [cert('1', 20), cert('2', 3)]);
+    setCerts(BY_KEYS, [cert('3', 3), cert('4', -1)]);
+    const alerts = lifecycle();
+    await alerts.afterScan([]);
+    expect(alerts.firing()).toEqual([
+      { alertname: 'EnosCertificateExpiring', severity: 'warning', count: 1 },
+      { alertname: 'EnosCertificateExpiring', severity: 'critical', count: 2 },
+      { alertname: 'EnosCertificateExpired', severity: 'critical', count: 1 },
+      { alertname: 'EnosCertificateRevoked', severity: 'warning', count: 0 },
+    ]);
+  });
+
+  it('writes only what changed, in one write per scan', async () => {
+    const writes: number[] = [];
+    const write = store.writeAlertState.bind(store);
+    store.writeAlertState = async (set, remove) => {
+      writes.push(set.size + remove.length);
+      await write(set, remove);
+    };
+    setCerts(BY_ASSET, [cert('1', 20), cert('2', 3)]);
+    const alerts = lifecycle();
+    await alerts.afterScan([]);
+    await alerts.afterScan([]);
+    setCerts(BY_ASSET, [cert('2', 3)]);
+    await alerts.afterScan([]);
+    expect(writes).toEqual([2, 1]);
+  });
+
+  it('still sends when the store is down, and does not overwrite the stored state', async () => {
+    setCerts(BY_ASSET, [cert('1', 20)]);
+    await lifecycle().afterScan([]);
+    const stored = await store.readAlertState();
+    store.readAlertState = () => Promise.reject(new Error('down'));
+    store.writeAlertState = () => Promise.reject(new Error('down'));
+    clock.advance(MINUTE);
+    const restarted = lifecycle();
+    await expect(restarted.init()).rejects.toThrow('down');
+    await restarted.afterScan([]);
+    expect(sink.lastSend().get('EnosCertificateExpiring/1')?.startsAt).toBe(iso(clock.now()));
+    delete (store as Partial<Store>).readAlertState; // back to the MemoryStore method
+    expect(await store.readAlertState()).toEqual(stored);
+  });
+
+  it('flush waits for a running operation and then for the sink', async () => {
+    setCerts(BY_ASSET, [cert('1', 20)]);
+    const alerts = lifecycle();
+    const scan = alerts.afterScan([]);
+    expect(await alerts.flush()).toBe(true);
+    await scan;
+    expect(sink.sends.length).toBe(1);
+    expect(sink.flushed).toBe(1);
+  });
+});

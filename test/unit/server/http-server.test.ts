@@ -1,0 +1,169 @@
+import { Agent, request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHttpServer, type HttpServer, type MetricsSource } from '../../../src/server/http-server.js';
+import { silentLogger } from '../../../src/util/log.js';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** One request over a fresh connection; `body` is sent as-is when given. */
+function call(port: number, method: string, path: string, body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const metrics: MetricsSource = {
+  contentType: 'text/plain; version=0.0.4; charset=utf-8',
+  exposition: async () => [Buffer.from('# HELP up x\n# TYPE up gauge\n'), Buffer.from('up 1\n')],
+};
+
+let server: HttpServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function start(
+  options: { ready?: () => Promise<boolean> | boolean; metrics?: MetricsSource; readyTimeoutMs?: number } = {},
+): Promise<number> {
+  server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    metrics: options.metrics ?? metrics,
+    ready: options.ready ?? (() => true),
+    log: silentLogger,
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+  });
+  return server.port;
+}
+
+describe('startHttpServer', () => {
+  it('serves the exposition chunks on /metrics with the text format content type', async () => {
+    const port = await start();
+    const answer = await call(port, 'GET', '/metrics');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(answer.body).toBe('# HELP up x\n# TYPE up gauge\nup 1\n');
+    expect(answer.headers['content-length']).toBe(String(Buffer.byteLength(answer.body)));
+  });
+
+  it('ignores a query string', async () => {
+    const port = await start();
+    expect((await call(port, 'GET', '/metrics?name[]=up')).status).toBe(200);
+  });
+
+  it('answers /healthz while alive, whatever readiness says', async () => {
+    const port = await start({ ready: () => false });
+    const answer = await call(port, 'GET', '/healthz');
+    expect(answer).toMatchObject({ status: 200, body: 'ok\n' });
+  });
+
+  it.each<[string, () => Promise<boolean> | boolean, number]>([
+    ['ready', () => true, 200],
+    ['ready, asynchronously', async () => true, 200],
+    ['not ready', () => false, 503],
+    ['not ready, asynchronously', async () => false, 503],
+    ['a throwing check', () => {
+      throw new Error('store down');
+    }, 503],
+    ['a rejecting check', () => Promise.reject(new Error('store down')), 503],
+  ])('/readyz with %s → %i', async (_name, ready, status) => {
+    const port = await start({ ready });
+    expect((await call(port, 'GET', '/readyz')).status).toBe(status);
+  });
+
+  it('answers 503 when the readiness check hangs', async () => {
+    const port = await start({ ready: () => new Promise<boolean>(() => {}), readyTimeoutMs: 50 });
+    expect((await call(port, 'GET', '/readyz')).status).toBe(503);
+  });
+
+  it('follows readiness as it changes', async () => {
+    let ready = false;
+    const port = await start({ ready: () => ready });
+    expect((await call(port, 'GET', '/readyz')).status).toBe(503);
+    ready = true;
+    expect((await call(port, 'GET', '/readyz')).status).toBe(200);
+  });
+
+  it.each(['/metrics', '/healthz', '/readyz'])('HEAD %s: headers without a body', async (path) => {
+    const port = await start();
+    const get = await call(port, 'GET', path);
+    const head = await call(port, 'HEAD', path);
+    expect(head.status).toBe(get.status);
+    expect(head.body).toBe('');
+    expect(head.headers['content-length']).toBe(get.headers['content-length']);
+  });
+
+  it.each(['/', '/metrics/', '/METRICS', '/favicon.ico', '/healthz/x'])('GET %s → 404', async (path) => {
+    const port = await start();
+    expect((await call(port, 'GET', path)).status).toBe(404);
+  });
+
+  it.each(['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'])('%s /metrics → 405 with Allow, body not read', async (method) => {
+    const port = await start();
+    const answer = await call(port, method, '/metrics', 'x'.repeat(100_000));
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe('GET, HEAD');
+    expect(answer.headers.connection).toBe('close');
+  });
+
+  it('answers 500 when the metrics cannot be rendered', async () => {
+    const port = await start({ metrics: { ...metrics, exposition: () => Promise.reject(new Error('boom')) } });
+    const answer = await call(port, 'GET', '/metrics');
+    expect(answer.status).toBe(500);
+    expect(answer.body).not.toContain('boom');
+  });
+
+  it('rejects an oversized header block', async () => {
+    const port = await start();
+    const answer = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/metrics', agent: false, headers: { 'x-big': 'y'.repeat(20_000) } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer).toBe(431);
+  });
+
+  it('close() does not wait for idle keep-alive connections', async () => {
+    const port = await start();
+    const agent = new Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      })
+        .on('error', reject)
+        .end();
+    });
+    await server!.close();
+    server = undefined;
+    agent.destroy();
+  });
+
+  it('fails to start on a port in use, and close() frees the port', async () => {
+    const port = await start();
+    await expect(
+      startHttpServer({ host: '127.0.0.1', port, metrics, ready: () => true, log: silentLogger }),
+    ).rejects.toThrow(/EADDRINUSE/);
+    await server!.close();
+    server = await startHttpServer({ host: '127.0.0.1', port, metrics, ready: () => true, log: silentLogger });
+    expect(server.port).toBe(port);
+  });
+});
