@@ -27,6 +27,8 @@ export interface HttpServer {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 const HEADERS_TIMEOUT_MS = 10_000;
+/** A client that stops reading a large /metrics answer is cut off instead of pinning it in memory. */
+const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 const DEFAULT_READY_TIMEOUT_MS = 5_000;
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -40,6 +42,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       else res.destroy();
     });
   });
+  server.setTimeout(SOCKET_IDLE_TIMEOUT_MS);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
