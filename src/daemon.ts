@@ -59,7 +59,8 @@ export class Daemon {
     this.#log.info({ host: config.server.host, port: this.#server.port }, 'http server listening');
     await this.#storeAnswers();
     try {
-      await this.#monitor.warmStart();
+      const devices = await this.#monitor.syncFromStore();
+      this.#log.info({ devices }, 'warm start from the store');
     } catch (error) {
       this.#log.warn({ err: error }, 'warm start failed; metrics fill in with the first scan');
     }
@@ -84,7 +85,7 @@ export class Daemon {
   async triggerScan(reason: 'start' | 'schedule'): Promise<void> {
     if (this.#stopping) return;
     if (!this.leader) {
-      this.#log.debug({ reason }, 'scan skipped: not the leader');
+      await this.#followLeader();
       return;
     }
     if (this.#scan !== undefined) {
@@ -122,6 +123,16 @@ export class Daemon {
     await this.#server?.close();
     await this.#monitor.close();
     this.#log.info('stopped');
+  }
+
+  /** A standby does not scan; it keeps its metrics current from what the leader stores. */
+  async #followLeader(): Promise<void> {
+    try {
+      const devices = await this.#monitor.syncFromStore();
+      this.#log.debug({ devices }, 'standby refreshed from the store');
+    } catch (error) {
+      this.#log.warn({ err: error }, 'standby refresh failed');
+    }
   }
 
   async #storeAnswers(): Promise<boolean> {

@@ -34,6 +34,7 @@ export class Monitor {
   readonly alerts: AlertLifecycle;
   readonly #api: EnosApi;
   readonly #log: Logger;
+  readonly #syncedVersions = new Map<string, number>();
 
   constructor(
     readonly config: Config,
@@ -66,16 +67,20 @@ export class Monitor {
     });
   }
 
-  /** Serves the stored snapshots before the first scan ends (warm start). */
-  async warmStart(): Promise<number> {
-    let devices = 0;
-    for await (const { id, snapshot } of this.store.allSnapshots()) {
-      if (this.fleet.get(id) !== undefined) continue;
+  /**
+   * Loads the stored snapshots into the fleet view: the warm start, so metrics serve them before
+   * the first scan ends, and the standby's refresh, so a replica that does not scan stays current.
+   * Only snapshots whose version moved are applied. Returns how many were.
+   */
+  async syncFromStore(): Promise<number> {
+    let applied = 0;
+    for await (const { id, snapshot, version } of this.store.allSnapshots()) {
+      if (this.#syncedVersions.get(id) === version) continue;
+      this.#syncedVersions.set(id, version);
       this.fleet.set({ id, device: snapshot.device, query: 'ok', certificates: snapshot.certificates });
-      devices++;
+      applied++;
     }
-    this.#log.info({ devices }, 'warm start from the store');
-    return devices;
+    return applied;
   }
 
   /** One scan cycle: inventory, queries, diff and store, metrics, then alerts. */

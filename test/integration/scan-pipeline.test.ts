@@ -101,7 +101,7 @@ describe('scan pipeline against the simulator and a real Redis', () => {
     const target = devicePicker(simulator, Date.now())(healthy);
     simulator.fleet.revoke(target.ref, String(target.cert!.certSN));
     const restarted = monitor(config);
-    expect(await restarted.warmStart()).toBe(40);
+    expect(await restarted.syncFromStore()).toBe(40);
     expect(summary((await scan(restarted)).events)).toEqual([`revoked:${String(target.cert!.certSN)}`]);
   });
 
