@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { startSimulator } from '../simulator/index.js';
-import { reportConfigError } from './check-config.js';
+import { configError } from './command-line.js';
 import type { Command } from './io.js';
 import { runDaemon } from './run.js';
 
@@ -15,7 +15,7 @@ export const demoCommand: Command = async ({ stdout, stderr, env }) => {
     try {
       config = loadConfig(DEMO_CONFIG, { ...env, ENOS_DEMO_BASE_URL: simulator.url });
     } catch (error) {
-      return reportConfigError(stderr, error);
+      return configError(stderr, error);
     }
     return await runDaemon(config, (daemon) => {
       const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;

@@ -1,29 +1,16 @@
-import { parseArgs } from 'node:util';
-import { loadConfig, resolveConfigPath, type Config } from '../config/load.js';
+import type { Config } from '../config/load.js';
 import { Daemon } from '../daemon.js';
 import { Monitor } from '../monitor.js';
 import { systemClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
-import { reportConfigError } from './check-config.js';
+import { parseCommand } from './command-line.js';
 import type { Command } from './io.js';
 import { onShutdownSignal } from './signals.js';
-import { usageError } from './usage.js';
 
 /** The daemon, until SIGTERM or SIGINT. */
-export const runCommand: Command = async ({ args, stderr, env }) => {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } }, strict: true }));
-  } catch (error) {
-    return usageError(stderr, error);
-  }
-  let config: Config;
-  try {
-    config = loadConfig(resolveConfigPath(values.config, env), env);
-  } catch (error) {
-    return reportConfigError(stderr, error);
-  }
-  return runDaemon(config);
+export const runCommand: Command = async (context) => {
+  const parsed = parseCommand(context, {});
+  return typeof parsed === 'number' ? parsed : runDaemon(parsed.config);
 };
 
 /**

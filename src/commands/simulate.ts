@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { SIMULATOR_DEFAULTS, startSimulator, type SimulatorOptions } from '../simulator/index.js';
+import { MAX_GENERATED_CERTIFICATES, SIMULATOR_DEFAULTS, startSimulator, type SimulatorOptions } from '../simulator/index.js';
 import { createLogger } from '../util/log.js';
 import type { Command, CommandContext } from './io.js';
 import { onShutdownSignal } from './signals.js';
-import { usageError } from './usage.js';
+import { usageError } from './command-line.js';
 
 /** The command's default port (the library default, 0, picks any free port). */
 export const SIMULATE_DEFAULT_PORT = 8080;
@@ -15,6 +15,8 @@ export const SIMULATE_HELP = `Options of simulate (the built-in EnOS API simulat
   --port N          port to listen on, 0 = any free port (default ${SIMULATE_DEFAULT_PORT})
   --devices N       number of generated devices (default ${SIMULATOR_DEFAULTS.devices})
   --latency-ms N    delay added to every answer (default ${SIMULATOR_DEFAULTS.latencyMs})
+  --min-certificates N
+                    fewest certificates per device, 0 to ${MAX_GENERATED_CERTIFICATES} (default ${SIMULATOR_DEFAULTS.minCertificates}: some have none)
   --seed N          the same seed generates the same fleet (default ${SIMULATOR_DEFAULTS.seed})
   --org ID          organisation id of the fleet (default ${SIMULATOR_DEFAULTS.orgId})
   --app-key K       application key clients must use (default ${SIMULATOR_DEFAULTS.appKey})
@@ -75,6 +77,7 @@ export function parseSimulateArgs(args: readonly string[]): SimulatorOptions | '
       port: { type: 'string' },
       devices: { type: 'string' },
       'latency-ms': { type: 'string' },
+      'min-certificates': { type: 'string' },
       seed: { type: 'string' },
       org: { type: 'string' },
       'app-key': { type: 'string' },
@@ -89,6 +92,13 @@ export function parseSimulateArgs(args: readonly string[]): SimulatorOptions | '
     port: integerFlag('--port', values.port, SIMULATE_DEFAULT_PORT, 0, 65_535),
     devices: integerFlag('--devices', values.devices, SIMULATOR_DEFAULTS.devices, 0, MAX_DEVICES),
     latencyMs: integerFlag('--latency-ms', values['latency-ms'], SIMULATOR_DEFAULTS.latencyMs, 0, MAX_LATENCY_MS),
+    minCertificates: integerFlag(
+      '--min-certificates',
+      values['min-certificates'],
+      SIMULATOR_DEFAULTS.minCertificates,
+      0,
+      MAX_GENERATED_CERTIFICATES,
+    ),
     seed: integerFlag('--seed', values.seed, SIMULATOR_DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
     host: textFlag('--host', values.host, SIMULATOR_DEFAULTS.host),
     orgId: textFlag('--org', values.org, SIMULATOR_DEFAULTS.orgId),

@@ -4,11 +4,13 @@ import { matchesAll, type Condition } from './expression.js';
 import {
   addedCertSN,
   buildCertificate,
+  certificateProfiles,
   deriveCertificates,
   deriveDevice,
   formatAssetId,
   formatDeviceKey,
   parseIndex,
+  type CertificateProfiles,
   type CertificateSpec,
   type RawCertificate,
   type SimDevice,
@@ -23,6 +25,8 @@ export interface FleetOptions {
   readonly startTime: number;
   /** Time of mutations (added devices, renewals, revocations). */
   readonly clock: Clock;
+  /** Fewest certificates a generated device has; default 0 (some devices have none). */
+  readonly minCertificates?: number;
 }
 
 export interface SearchResult {
@@ -46,6 +50,7 @@ export class Fleet {
   readonly startTime: number;
   readonly #clock: Clock;
   readonly #generated: number;
+  readonly #profiles: CertificateProfiles;
   #highestIndex: number;
   readonly #removed = new Set<number>();
   #removedDescending: number[] = [];
@@ -62,6 +67,7 @@ export class Fleet {
     this.startTime = options.startTime;
     this.#clock = options.clock;
     this.#generated = options.devices;
+    this.#profiles = certificateProfiles(options.minCertificates ?? 0);
     this.#highestIndex = options.devices;
   }
 
@@ -104,7 +110,7 @@ export class Fleet {
   certificates(ref: DeviceRef): readonly RawCertificate[] | undefined {
     const device = this.find(ref);
     if (!device) return undefined;
-    return this.#certificates.get(device.index) ?? deriveCertificates(this.seed, device, this.startTime);
+    return this.#certificates.get(device.index) ?? deriveCertificates(this.seed, device, this.startTime, this.#profiles);
   }
 
   /** Creates a device; being the newest, it comes first in Search Device results. */
@@ -243,7 +249,7 @@ export class Fleet {
     const device = this.#existing(this.find(ref));
     let list = this.#certificates.get(device.index);
     if (!list) {
-      list = deriveCertificates(this.seed, device, this.startTime);
+      list = deriveCertificates(this.seed, device, this.startTime, this.#profiles);
       this.#certificates.set(device.index, list);
     }
     return { device, list };

@@ -67,8 +67,11 @@ const SALT_CERTIFICATES = 2;
  */
 type CertificateKind = 'far' | 'warning' | 'critical' | 'renewing' | 'stale' | 'revoked' | 'expired';
 
-/** Certificate sets a device can have, with their weights (mostly one or two certificates). */
-const PROFILES: readonly (readonly [readonly CertificateKind[], number])[] = [
+/** Certificate sets a device can have, with their weights. */
+export type CertificateProfiles = readonly (readonly [readonly CertificateKind[], number])[];
+
+/** The default mix: mostly one or two certificates, some devices without any. */
+const PROFILES: CertificateProfiles = [
   [['far'], 40],
   [['renewing', 'far'], 10],
   [['warning'], 8],
@@ -83,6 +86,16 @@ const PROFILES: readonly (readonly [readonly CertificateKind[], number])[] = [
   [['expired', 'revoked', 'warning', 'far'], 3],
   [['revoked', 'expired', 'critical'], 2],
 ];
+
+/** The most certificates a generated device starts with. */
+export const MAX_GENERATED_CERTIFICATES = Math.max(...PROFILES.map(([kinds]) => kinds.length));
+
+/** The profiles that give a device at least `minCertificates` (0: the default mix). */
+export function certificateProfiles(minCertificates: number): CertificateProfiles {
+  const profiles = PROFILES.filter(([kinds]) => kinds.length >= minCertificates);
+  if (profiles.length === 0) throw new RangeError(`no certificate profile has ${minCertificates} certificates`);
+  return profiles;
+}
 
 export function formatAssetId(index: number): string {
   return `asset-${String(index).padStart(6, '0')}`;
@@ -128,12 +141,17 @@ export function deriveDevice(seed: number, orgId: string, index: number, createT
  * The certificates a generated device starts with. The first devices of a fleet take one profile
  * each (rotated by the seed) so that even a small fleet shows every state; the rest are weighted.
  */
-export function deriveCertificates(seed: number, device: SimDevice, startTime: number): RawCertificate[] {
+export function deriveCertificates(
+  seed: number,
+  device: SimDevice,
+  startTime: number,
+  profiles: CertificateProfiles = PROFILES,
+): RawCertificate[] {
   const random = seededRandom(hash32(seed, device.index, SALT_CERTIFICATES));
   const kinds =
-    device.index <= PROFILES.length
-      ? profileAt(device.index - 1 + seed)
-      : random.weighted(PROFILES);
+    device.index <= profiles.length
+      ? profileAt(profiles, device.index - 1 + seed)
+      : random.weighted(profiles);
   const now = Math.floor(startTime / 1000) * 1000;
   return kinds.map((kind, slot) =>
     buildCertificate(device, {
@@ -176,9 +194,9 @@ export function buildCertificate(device: SimDevice, spec: CertificateSpec): RawC
   };
 }
 
-function profileAt(position: number): readonly CertificateKind[] {
-  const count = PROFILES.length;
-  const profile = PROFILES[((position % count) + count) % count];
+function profileAt(profiles: CertificateProfiles, position: number): readonly CertificateKind[] {
+  const count = profiles.length;
+  const profile = profiles[((position % count) + count) % count];
   if (profile === undefined) throw new RangeError('no certificate profile');
   return profile[0];
 }

@@ -3,12 +3,14 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { Faults } from './faults.js';
 import { Fleet } from './fleet.js';
+import { MAX_GENERATED_CERTIFICATES } from './generate.js';
 import { createSimulatorServer, emptyStats, type SimulatorStats } from './server.js';
 import { TokenService } from './tokens.js';
 
 export { ALL_DEVICES, DEFAULT_SLOW_DELAY_MS, Faults, type Fault, type FaultKind } from './faults.js';
 export { Fleet, type SearchResult } from './fleet.js';
 export {
+  MAX_GENERATED_CERTIFICATES,
   PRODUCT_KEYS,
   formatAssetId,
   formatDeviceKey,
@@ -32,6 +34,8 @@ export interface SimulatorOptions {
   devices?: number;
   /** Added before every answer; default 0. */
   latencyMs?: number;
+  /** Fewest certificates a generated device has; default 0 (the mix includes devices without any). */
+  minCertificates?: number;
   /** The same seed gives the same fleet; default 1. */
   seed?: number;
   orgId?: string;
@@ -59,12 +63,13 @@ export interface Simulator {
 }
 
 export const SIMULATOR_DEFAULTS: Required<
-  Pick<SimulatorOptions, 'host' | 'devices' | 'latencyMs' | 'seed' | 'orgId' | 'appKey' | 'appSecret'>
+  Pick<SimulatorOptions, 'host' | 'devices' | 'latencyMs' | 'minCertificates' | 'seed' | 'orgId' | 'appKey' | 'appSecret'>
 > & { port: number } = Object.freeze({
   host: '127.0.0.1',
   port: 0,
   devices: 100,
   latencyMs: 0,
+  minCertificates: 0,
   seed: 1,
   orgId: 'demo-org',
   appKey: 'demo-app-key',
@@ -79,6 +84,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const port = checked('port', options.port ?? SIMULATOR_DEFAULTS.port, (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
   const devices = checked('devices', options.devices ?? SIMULATOR_DEFAULTS.devices, (n) => Number.isSafeInteger(n) && n >= 0);
   const latencyMs = checked('latencyMs', options.latencyMs ?? SIMULATOR_DEFAULTS.latencyMs, (n) => Number.isFinite(n) && n >= 0);
+  const minCertificates = checked(
+    'minCertificates',
+    options.minCertificates ?? SIMULATOR_DEFAULTS.minCertificates,
+    (n) => Number.isInteger(n) && n >= 0 && n <= MAX_GENERATED_CERTIFICATES,
+  );
   const seed = checked('seed', options.seed ?? SIMULATOR_DEFAULTS.seed, Number.isSafeInteger);
   const ttlSeconds = checked('tokenTtlSeconds', options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, (n) => n > 0);
   const orgId = options.orgId ?? SIMULATOR_DEFAULTS.orgId;
@@ -87,7 +97,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const clock = options.clock ?? systemClock;
   const log = (options.log ?? silentLogger).child({ component: 'simulator' });
 
-  const fleet = new Fleet({ seed, orgId, devices, startTime: clock.now(), clock });
+  const fleet = new Fleet({ seed, orgId, devices, minCertificates, startTime: clock.now(), clock });
   const faults = new Faults();
   const tokens = new TokenService({ appKey, appSecret, ttlSeconds, clock });
   const stats = emptyStats();

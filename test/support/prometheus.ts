@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
-import { waitFor } from './wait.js';
+import { answers, launchServer, onFreePort, terminate } from './server-process.js';
 
 /** The body of GET /api/v1/query (the fields the tests read). */
 export interface QueryAnswer {
@@ -27,12 +25,6 @@ export interface PrometheusServer {
 }
 
 const PROMETHEUS = process.env.PROMETHEUS ?? 'prometheus';
-const START_ATTEMPTS = 3;
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /** `targets` as `host:port`, scraped at /metrics under job `enos-cert-monitor`. */
 export async function startPrometheus(targets: readonly string[]): Promise<PrometheusServer> {
@@ -50,17 +42,12 @@ export async function startPrometheus(targets: readonly string[]): Promise<Prome
       '',
     ].join('\n'),
   );
-  let launched: { child: ChildProcess; url: string } | undefined;
-  // Another process may take the free port before Prometheus binds it; then try another.
-  for (let attempt = 1; launched === undefined; attempt++) {
-    try {
-      launched = await launch(dir, await freePort());
-    } catch (error) {
-      if (attempt >= START_ATTEMPTS) {
-        await rm(dir, { recursive: true, force: true });
-        throw error;
-      }
-    }
+  let launched: { child: ChildProcess; url: string };
+  try {
+    launched = await onFreePort((port) => launch(dir, port));
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
   const { child, url } = launched;
   return {
@@ -78,49 +65,17 @@ export async function startPrometheus(targets: readonly string[]): Promise<Prome
 
 async function launch(dir: string, port: number): Promise<{ child: ChildProcess; url: string }> {
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    PROMETHEUS,
-    [
+  const child = await launchServer({
+    name: `prometheus on port ${port}`,
+    command: PROMETHEUS,
+    args: [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  running.add(child);
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-4_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exit: string | undefined;
-  child.once('exit', (code, signal) => {
-    running.delete(child);
-    exit = `code ${code ?? signal ?? '?'}`;
+    ready: () => answers(`${url}/-/ready`),
+    timeoutMs: 20_000,
   });
-  child.once('error', (error) => {
-    running.delete(child);
-    exit = error.message;
-  });
-  try {
-    await waitFor(async () => exit !== undefined || (await fetch(`${url}/-/ready`)).ok, {
-      timeoutMs: 20_000,
-      intervalMs: 50,
-      what: `prometheus on port ${port}`,
-    });
-    if (exit !== undefined) throw new Error(`prometheus on port ${port} ended (${exit}) before it was ready:\n${output}`);
-    return { child, url };
-  } catch (error) {
-    await terminate(child, 'SIGKILL');
-    throw error;
-  }
-}
-
-async function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  await exited;
+  return { child, url };
 }

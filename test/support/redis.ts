@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
+import { launchServer, terminate } from './server-process.js';
 import { waitFor } from './wait.js';
 
 export interface RedisServerOptions {
@@ -14,6 +14,8 @@ export interface RedisServerOptions {
   /** Start as a one-node Redis Cluster that owns every hash slot. */
   readonly cluster?: boolean;
   readonly startTimeoutMs?: number;
+  /** Keep data across kill() and restart(): an append-only file synced on every write. */
+  readonly persistent?: boolean;
 }
 
 /** A real redis-server on 127.0.0.1, without persistence, in its own temporary directory. */
@@ -24,7 +26,7 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** SIGKILL (a crash), wait for the exit; restart() brings it back. */
   kill(): Promise<void>;
-  /** Start again on the same port (stopping it first if it runs); data is gone. */
+  /** Start again on the same port (stopping it first if it runs); data is gone unless `persistent`. */
   restart(): Promise<void>;
 }
 
@@ -33,10 +35,8 @@ const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
 const START_ATTEMPTS = 3;
 
 /** What a test process that ends without stop() (a crash, a timed-out hook) must not leave behind. */
-const running = new Set<ChildProcess>();
 const directories = new Set<string>();
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
   for (const dir of directories) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -80,37 +80,21 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 }
 
 async function launch(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const appendOnly = options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...appendOnly, '--dir', dir];
   if (options.cluster) {
     // Without an announced address a lone node reports its slots as served by host "".
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1');
   }
-  const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-4_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exit: string | undefined;
-  child.once('exit', (code, signal) => {
-    running.delete(child);
-    exit = `code ${code ?? signal ?? '?'}`;
-  });
-  child.once('error', (error) => {
-    running.delete(child);
-    exit = error.message;
-  });
   const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const child = await launchServer({
+    name: `redis-server on port ${port}`,
+    command: REDIS_SERVER,
+    args,
+    ready: async () => (await redisCommand(port, 'PING')) === 'PONG',
+    timeoutMs,
+  });
   try {
-    await waitFor(async () => exit !== undefined || (await redisCommand(port, 'PING')) === 'PONG', {
-      timeoutMs,
-      what: `redis-server on port ${port}`,
-    });
-    if (exit !== undefined) {
-      throw new Error(`redis-server on port ${port} ended (${exit}) before answering:\n${output}`);
-    }
     if (options.cluster) await ownAllSlots(port, timeoutMs);
     return child;
   } catch (error) {
@@ -147,11 +131,4 @@ export async function redisCommand(port: number, name: string, ...args: string[]
   } finally {
     client.disconnect();
   }
-}
-
-async function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  await exited;
 }

@@ -7,8 +7,8 @@ import { manualClock } from '../../../src/util/clock.js';
 const DAY = 86_400_000;
 const START = Date.UTC(2025, 0, 15, 12, 0, 0);
 
-function fleetOf(devices: number, seed = 1, clock = manualClock(START)): Fleet {
-  return new Fleet({ seed, orgId: 'demo-org', devices, startTime: START, clock });
+function fleetOf(devices: number, seed = 1, clock = manualClock(START), minCertificates = 0): Fleet {
+  return new Fleet({ seed, orgId: 'demo-org', devices, startTime: START, clock, minCertificates });
 }
 
 function everyDevice(fleet: Fleet): { device: SimDevice; certificates: readonly RawCertificate[] }[] {
@@ -81,6 +81,16 @@ describe('generated fleet', () => {
     const serials = devices.flatMap((d) => d.certificates.map((c) => c.certSN));
     expect(serials.every((sn) => typeof sn === 'string' && /^\d+$/.test(sn))).toBe(true);
     expect(new Set(serials).size).toBe(serials.length);
+  });
+
+  it.each([1, 2, 4])('gives every device at least %i certificates when asked', (minCertificates) => {
+    const counts = everyDevice(fleetOf(500, 1, manualClock(START), minCertificates)).map((d) => d.certificates.length);
+    expect(Math.min(...counts)).toBe(minCertificates);
+    expect(Math.max(...counts)).toBe(4);
+  });
+
+  it('refuses a minimum no certificate mix reaches', () => {
+    expect(() => fleetOf(10, 1, manualClock(START), 5)).toThrow(/no certificate profile has 5 certificates/);
   });
 
   it('answers certificates shaped like the documented sample', () => {

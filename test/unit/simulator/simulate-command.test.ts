@@ -8,6 +8,7 @@ describe('parseSimulateArgs', () => {
       port: 8080,
       devices: 100,
       latencyMs: 0,
+      minCertificates: 0,
       seed: 1,
       orgId: 'demo-org',
       appKey: 'demo-app-key',
@@ -16,12 +17,13 @@ describe('parseSimulateArgs', () => {
   });
 
   it('reads every flag', () => {
-    const args = ['--port', '0', '--devices', '100000', '--latency-ms', '25', '--seed=-7', '--org', 'o1'];
+    const args = ['--port', '0', '--devices', '100000', '--latency-ms', '25', '--min-certificates', '1', '--seed=-7', '--org', 'o1'];
     expect(parseSimulateArgs([...args, '--app-key', 'k', '--app-secret', 's', '--host', '::1'])).toEqual({
       host: '::1',
       port: 0,
       devices: 100_000,
       latencyMs: 25,
+      minCertificates: 1,
       seed: -7,
       orgId: 'o1',
       appKey: 'k',
@@ -39,6 +41,7 @@ describe('parseSimulateArgs', () => {
     [['--devices', '-1'], /--devices/],
     [['--devices', '1e3'], /--devices/],
     [['--latency-ms', '1.5'], /--latency-ms/],
+    [['--min-certificates', '5'], /--min-certificates must be an integer from 0 to 4/],
     [['--seed', 'abc'], /--seed/],
     [['--org', ''], /--org must not be empty/],
     [['--port'], /argument missing/],
@@ -49,7 +52,7 @@ describe('parseSimulateArgs', () => {
   });
 
   it('help names every flag with its default', () => {
-    for (const flag of ['--port', '--devices', '--latency-ms', '--seed', '--org', '--app-key', '--app-secret']) {
+    for (const flag of ['--port', '--devices', '--latency-ms', '--min-certificates', '--seed', '--org', '--app-key', '--app-secret']) {
       expect(SIMULATE_HELP).toContain(flag);
     }
     expect(SIMULATE_HELP).toContain('default 8080');
