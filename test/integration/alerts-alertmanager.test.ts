@@ -5,13 +5,14 @@ import type { AlertSink, PostableAlert } from '../../src/alerts/sink.js';
 import { AlertLifecycle } from '../../src/alerts/lifecycle.js';
 import { DAY_MS } from '../../src/domain/certificate.js';
 import { deviceId } from '../../src/domain/device-id.js';
-import type { Certificate, ChangeEvent, DeviceRef } from '../../src/domain/types.js';
+import type { Certificate, DeviceRef } from '../../src/domain/types.js';
 import { FleetView } from '../../src/state/fleet-view.js';
 import { RedisStore } from '../../src/state/redis-store.js';
 import { systemClock, type Clock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { startAlertmanager, type AlertmanagerAlert, type AlertmanagerServer } from '../support/alertmanager.js';
 import { waitFor } from '../support/wait.js';
+import { revokedEvent } from '../support/store-fixtures.js';
 
 const redisUrl = inject('redisUrl');
 const RESEND_SECONDS = 30;
@@ -28,22 +29,6 @@ function certificate(certSN: string, days: number, status: Certificate['status']
     issueAuthority: 'RSA',
     revoker: status === 'revoked' ? 'IoT_Hub' : '',
     revokerReason: status === 'revoked' ? 'KEY COMPROMISE' : '',
-  };
-}
-
-function revokedEvent(device: DeviceRef, certSN: string): ChangeEvent {
-  return {
-    type: 'revoked',
-    orgId: device.orgId,
-    assetId: device.assetId ?? '',
-    productKey: device.productKey ?? '',
-    deviceKey: device.deviceKey ?? '',
-    certSN,
-    from: 'valid',
-    to: 'revoked',
-    at: new Date().toISOString(),
-    revoker: 'IoT_Hub',
-    revokerReason: 'KEY COMPROMISE',
   };
 }
 

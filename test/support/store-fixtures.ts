@@ -37,3 +37,16 @@ export function changeEvent(device: DeviceRef, overrides: Partial<ChangeEvent> =
     ...overrides,
   };
 }
+
+/** A `revoked` change of `certSN`, seen at `at`, as the revoked alert needs it. */
+export function revokedEvent(device: DeviceRef, certSN: string, at = Date.now()): ChangeEvent {
+  return changeEvent(device, {
+    type: 'revoked',
+    certSN,
+    from: 'valid',
+    to: 'revoked',
+    at: new Date(at).toISOString(),
+    revoker: 'IoT_Hub',
+    revokerReason: 'KEY COMPROMISE',
+  });
+}

@@ -1,13 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AlertSink, PostableAlert } from '../../../src/alerts/sink.js';
 import { AlertLifecycle } from '../../../src/alerts/lifecycle.js';
-import type { ChangeEvent, Certificate, DeviceRef } from '../../../src/domain/types.js';
+import type { Certificate, DeviceRef } from '../../../src/domain/types.js';
 import { FleetView } from '../../../src/state/fleet-view.js';
 import { MemoryStore } from '../../../src/state/memory-store.js';
 import type { Store } from '../../../src/state/store.js';
 import { manualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { BY_ASSET, BY_KEYS, cert, NOW, record, THRESHOLDS } from './fixtures.js';
+import { revokedEvent } from '../../support/store-fixtures.js';
 
 const MINUTE = 60_000;
 const DAY_HALF = 12 * 60 * MINUTE;
@@ -31,22 +32,6 @@ class RecordingSink implements AlertSink {
   lastSend(): Map<string, PostableAlert> {
     return new Map((this.sends.at(-1) ?? []).map((alert) => [`${alert.labels.alertname}/${alert.labels.cert_sn}`, alert]));
   }
-}
-
-function revokedEvent(device: DeviceRef, certSN: string, at: number): ChangeEvent {
-  return {
-    type: 'revoked',
-    orgId: device.orgId,
-    assetId: device.assetId ?? '',
-    productKey: device.productKey ?? '',
-    deviceKey: device.deviceKey ?? '',
-    certSN,
-    from: 'valid',
-    to: 'revoked',
-    at: new Date(at).toISOString(),
-    revoker: 'IoT_Hub',
-    revokerReason: 'KEY COMPROMISE',
-  };
 }
 
 describe('AlertLifecycle', () => {
