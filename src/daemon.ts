@@ -66,7 +66,7 @@ export class Daemon {
     }
     if (this.#leader === undefined) {
       metrics.setLeader(true);
-      await this.#initAlerts();
+      await this.#monitor.loadAlertState();
     } else {
       metrics.setLeader(false);
       await this.#leader.start();
@@ -148,15 +148,7 @@ export class Daemon {
 
   #leadershipChanged(leader: boolean): void {
     this.#monitor.metrics.setLeader(leader);
-    if (leader) void this.#initAlerts();
-  }
-
-  async #initAlerts(): Promise<void> {
-    try {
-      await this.#monitor.alerts.init();
-    } catch (error) {
-      this.#log.warn({ err: error }, 'alert state not loaded; it is rebuilt by the next scan');
-    }
+    if (leader) void this.#monitor.loadAlertState();
   }
 
   async #resendAlerts(): Promise<void> {

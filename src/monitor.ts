@@ -83,6 +83,15 @@ export class Monitor {
     return applied;
   }
 
+  /** Loads the alert state (startsAt, revoked holds); without it, alerts are rebuilt by the next scan. */
+  async loadAlertState(): Promise<void> {
+    try {
+      await this.alerts.init();
+    } catch (error) {
+      this.#log.warn({ err: error }, 'alert state not loaded; it is rebuilt by the next scan');
+    }
+  }
+
   /** One scan cycle: inventory, queries, diff and store, metrics, then alerts. */
   async scan(signal: AbortSignal): Promise<ScanReport> {
     const inventory = openInventory(this.config.inventory, { api: this.#api, log: this.#log, signal });

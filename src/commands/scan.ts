@@ -27,7 +27,7 @@ export const scanCommand: Command = async (context) => {
   const controller = new AbortController();
   const stopListening = onShutdownSignal(() => controller.abort(new Error('shutdown signal')));
   try {
-    await monitor.alerts.init();
+    await monitor.loadAlertState();
     const scan = await monitor.scan(controller.signal);
     const report = buildReport(scan, monitor.fleet.records(), systemClock.now(), config.thresholds);
     context.stdout.write(values.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
