@@ -9,6 +9,8 @@ import type { Logger } from './util/log.js';
 /** How long shutdown waits for the scan in flight to store what it has, and for alert sends. */
 const SHUTDOWN_SCAN_GRACE_MS = 5_000;
 const SHUTDOWN_FLUSH_MS = 3_000;
+/** How often the store is pinged for `enos_store_up`, which must not wait for a readiness probe. */
+const STORE_CHECK_MS = 5_000;
 
 /**
  * The long-running monitor: HTTP endpoints from the first moment, a warm start from the store,
@@ -22,6 +24,7 @@ export class Daemon {
   #server: HttpServer | undefined;
   #task: ScheduledTask | undefined;
   #resendTimer: NodeJS.Timeout | undefined;
+  #storeTimer: NodeJS.Timeout | undefined;
   #scan: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
   #stopping = false;
 
@@ -58,6 +61,7 @@ export class Daemon {
     });
     this.#log.info({ host: config.server.host, port: this.#server.port }, 'http server listening');
     await this.#storeAnswers();
+    this.#storeTimer = setInterval(() => void this.#storeAnswers(), STORE_CHECK_MS);
     try {
       const devices = await this.#monitor.syncFromStore();
       this.#log.info({ devices }, 'warm start from the store');
@@ -113,6 +117,7 @@ export class Daemon {
     this.#log.info('shutting down');
     await this.#task?.destroy();
     clearInterval(this.#resendTimer);
+    clearInterval(this.#storeTimer);
     const scan = this.#scan;
     if (scan !== undefined) {
       scan.controller.abort(new Error('shutdown'));

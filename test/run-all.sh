@@ -23,6 +23,26 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# No high or critical advisory against a production dependency: a finding stops the suite. A
+# registry without the audit endpoint (some mirrors) cannot check: that is said loudly, not hidden.
+# npm audit exits non-zero both on findings and on errors: the JSON tells them apart.
+audit_json=$(npm audit --omit=dev --json 2>/dev/null || true)
+printf '%s' "$audit_json" | node -e '
+  let text = "";
+  process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
+    const report = JSON.parse(text || "{}");
+    const counts = report.metadata?.vulnerabilities;
+    if (counts === undefined) {
+      const why = report.message ?? report.error?.summary ?? "no answer";
+      console.error(`WARNING: npm audit could not run (${why}): production dependencies NOT checked for advisories`);
+      return;
+    }
+    const serious = (counts.high ?? 0) + (counts.critical ?? 0);
+    console.log(`npm audit --omit=dev: ${counts.total ?? 0} advisories, ${serious} high or critical`);
+    if (serious > 0) process.exit(1);
+  });
+' || { npm audit --omit=dev --audit-level=high >&2; exit 1; }
+
 npm run --silent lint
 npm run --silent typecheck
 npm run --silent build

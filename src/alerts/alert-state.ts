@@ -22,9 +22,13 @@ export interface AlertState {
  * Store format (one opaque string per key, see Store.readAlertState):
  *   alert:<alertKey>  → {"v":1,"labels":{..},"annotations":{..},"startsAt":ms[,"resolvedAt":ms]}
  *   hold:<holdKey>    → {"v":1,"device":{..},"certSN":..,"at":ms,"revoker":..,"revokerReason":..,"notAfter":ms|null}
+ *   state             → {"v":1}, written with every state and never removed
  */
 const ALERT_PREFIX = 'alert:';
 const HOLD_PREFIX = 'hold:';
+/** Once written, always there: a store whose records lack it has lost its data (a Redis restarted empty). */
+export const STATE_MARKER_KEY = 'state';
+const STATE_MARKER = JSON.stringify({ v: 1 });
 
 const labelSet = z.record(z.string(), z.string());
 const epochMs = z.number().int().nonnegative();
@@ -52,17 +56,18 @@ const holdRecord = z.object({
   notAfter: epochMs.nullable(),
 });
 
-export function encodeState(state: AlertState): Map<string, string> {
-  const records = new Map<string, string>();
-  for (const [key, alert] of state.alerts) records.set(ALERT_PREFIX + key, JSON.stringify({ v: 1, ...alert }));
-  for (const [key, hold] of state.holds) records.set(HOLD_PREFIX + key, JSON.stringify({ v: 1, ...hold }));
-  return records;
+/** The store records of `state`, one at a time (a large state is encoded between other work). */
+export function* encodeState(state: AlertState): Generator<[key: string, record: string]> {
+  yield [STATE_MARKER_KEY, STATE_MARKER];
+  for (const [key, alert] of state.alerts) yield [ALERT_PREFIX + key, JSON.stringify({ v: 1, ...alert })];
+  for (const [key, hold] of state.holds) yield [HOLD_PREFIX + key, JSON.stringify({ v: 1, ...hold })];
 }
 
 /** Records that do not parse are skipped with a warning (they are removed by the next write). */
 export function decodeState(records: ReadonlyMap<string, string>, log: Logger): AlertState {
   const state: AlertState = { alerts: new Map(), holds: new Map() };
   for (const [storeKey, text] of records) {
+    if (storeKey === STATE_MARKER_KEY) continue;
     const parsed = parse(storeKey, text);
     if (parsed === undefined) {
       log.warn({ storeKey }, 'ignoring unreadable alert state record');

@@ -2,6 +2,7 @@ import { assessCertificates, DAY_MS, type AssessedCertificate } from '../domain/
 import { deviceId, describeDevice } from '../domain/device-id.js';
 import type { ChangeEvent, DeviceRef, Thresholds } from '../domain/types.js';
 import type { DeviceRecord } from '../state/fleet-view.js';
+import { withPauses } from '../util/pauses.js';
 import { alertKey, type LabelSet } from './labels.js';
 
 export const EXPIRING = 'EnosCertificateExpiring';
@@ -58,16 +59,33 @@ export function evaluateAlerts(input: EvaluationInput): Map<string, DesiredAlert
   return desired;
 }
 
+/**
+ * evaluateAlerts for a fleet of any size without holding up the event loop: other work (scrapes,
+ * health checks) runs between slices of records.
+ */
+export async function evaluateAlertsInSlices(input: EvaluationInput): Promise<Map<string, DesiredAlert>> {
+  const desired = new Map<string, DesiredAlert>();
+  for await (const record of withPauses(input.records)) addExpiryAlerts(desired, record, input);
+  for (const [key, alert] of revokedAlerts(input)) desired.set(key, alert);
+  return desired;
+}
+
 /** Expiring/expired alerts: certificates of every known device (a failed query keeps its snapshot). */
 export function expiryAlerts(input: Omit<EvaluationInput, 'holds' | 'revokedHoldHours'>): Map<string, DesiredAlert> {
   const desired = new Map<string, DesiredAlert>();
-  for (const record of input.records) {
-    for (const assessed of assessCertificates(record.certificates, input.now, input.thresholds)) {
-      const alert = expiryAlert(record.device, assessed, input.extraLabels);
-      if (alert !== undefined) desired.set(alert.key, alert);
-    }
-  }
+  for (const record of input.records) addExpiryAlerts(desired, record, input);
   return desired;
+}
+
+function addExpiryAlerts(
+  desired: Map<string, DesiredAlert>,
+  record: DeviceRecord,
+  input: Pick<EvaluationInput, 'now' | 'thresholds' | 'extraLabels'>,
+): void {
+  for (const assessed of assessCertificates(record.certificates, input.now, input.thresholds)) {
+    const alert = expiryAlert(record.device, assessed, input.extraLabels);
+    if (alert !== undefined) desired.set(alert.key, alert);
+  }
 }
 
 /** Revoked alerts of the holds still inside their window. */

@@ -4,11 +4,12 @@ import type { FleetView } from '../state/fleet-view.js';
 import type { Store } from '../state/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { decodeState, encodeState, type AlertState, type TrackedAlert } from './alert-state.js';
+import { withPauses } from '../util/pauses.js';
+import { decodeState, encodeState, STATE_MARKER_KEY, type AlertState, type TrackedAlert } from './alert-state.js';
 import type { AlertSink, PostableAlert } from './sink.js';
 import {
   ALERT_KINDS,
-  evaluateAlerts,
+  evaluateAlertsInSlices,
   holdFromEvent,
   holdIsActive,
   holdKey,
@@ -70,7 +71,7 @@ export class AlertLifecycle {
   /** After each scan: new revoked holds, evaluation, resolution of what cleared, one store write, send all. */
   afterScan(events: readonly ChangeEvent[]): Promise<void> {
     return this.#serial(async () => {
-      await this.#loadIfNeeded();
+      await (this.#loaded ? this.#rereadStored() : this.#loadIfNeeded());
       const { fleet, clock, alertmanager, thresholds } = this.#options;
       const now = clock.now();
       for (const event of events) {
@@ -79,7 +80,7 @@ export class AlertLifecycle {
         this.#state.holds.set(holdKey(hold), hold);
       }
       this.#dropExpiredHolds(now);
-      const desired = evaluateAlerts({
+      const desired = await evaluateAlertsInSlices({
         records: fleet.records(),
         holds: this.#state.holds.values(),
         now,
@@ -137,10 +138,38 @@ export class AlertLifecycle {
 
   async #load(): Promise<void> {
     const records = await this.#options.store.readAlertState();
-    this.#state = decodeState(records, this.#log);
+    if (!this.#storeLostState(records)) this.#state = decodeState(records, this.#log);
     this.#persisted = new Map(records);
     this.#loaded = true;
     this.#log.info({ alerts: this.#state.alerts.size, revokedHolds: this.#state.holds.size }, 'alert state loaded');
+  }
+
+  /**
+   * What the store holds now, for the write to compare with: records it lost since the last write
+   * are written again. An outage changes nothing here; the write fails as well and says so.
+   */
+  async #rereadStored(): Promise<void> {
+    let records: Map<string, string>;
+    try {
+      records = await this.#options.store.readAlertState();
+    } catch {
+      return;
+    }
+    this.#storeLostState(records);
+    this.#persisted = records;
+  }
+
+  /**
+   * Written before, gone now: the store lost its data (a Redis restarted empty). What this instance
+   * tracks is then the best there is: kept, and written back by the next write.
+   */
+  #storeLostState(records: ReadonlyMap<string, string>): boolean {
+    const lost = this.#persisted.has(STATE_MARKER_KEY) && !records.has(STATE_MARKER_KEY);
+    if (lost) {
+      const { alerts, holds } = this.#state;
+      this.#log.warn({ alerts: alerts.size, revokedHolds: holds.size }, 'the store lost the alert state; writing back the alerts tracked here');
+    }
+    return lost;
   }
 
   /** A store outage must not stop alerts: carry on in memory and do not overwrite the stored state. */
@@ -196,8 +225,12 @@ export class AlertLifecycle {
   /** One write with only what changed; a failure is logged and retried with the next write. */
   async #persist(): Promise<void> {
     if (!this.#loaded) return;
-    const records = encodeState(this.#state);
-    const set = new Map([...records].filter(([key, value]) => this.#persisted.get(key) !== value));
+    const records = new Map<string, string>();
+    const set = new Map<string, string>();
+    for await (const [key, value] of withPauses(encodeState(this.#state))) {
+      records.set(key, value);
+      if (this.#persisted.get(key) !== value) set.set(key, value);
+    }
     const remove = [...this.#persisted.keys()].filter((key) => !records.has(key));
     if (set.size === 0 && remove.length === 0) return;
     try {

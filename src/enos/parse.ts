@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { Certificate, CertificateStatus, DeviceRef } from '../domain/types.js';
+import { wellFormed } from '../util/text.js';
 import type { DevicePage } from './api.js';
 import { apiFailure } from './failure.js';
-import type { Operation } from './outcome.js';
+import type { EnosApiError, Operation } from './outcome.js';
 import type { HttpResponse } from './transport.js';
 
 /** What the token service grants. */
@@ -18,56 +19,19 @@ const MAX_TEXT_CHARS = 4096;
 const MAX_ID_CHARS = 256;
 const MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
 
-const STATUS_BY_CODE: Readonly<Record<0 | 1 | 2, CertificateStatus>> = { 0: 'valid', 1: 'revoked', 2: 'expired' };
+const STATUS_BY_CODE: ReadonlyMap<unknown, CertificateStatus> = new Map([
+  [0, 'valid'],
+  [1, 'revoked'],
+  [2, 'expired'],
+]);
 
-const epochMs = z.number().int().positive().max(MAX_EPOCH_MS);
-const text = z.string().max(MAX_TEXT_CHARS).nullish().transform((value) => value ?? '');
+// Everything read is stored, exported and sent on: it must be well-formed Unicode.
 const optionalId = z
   .string()
   .max(MAX_ID_CHARS)
+  .transform(wellFormed)
   .nullish()
   .transform((value) => value || undefined);
-
-const certificateSchema = z
-  .object({
-    certSN: z.union([
-      z.string().min(1).max(MAX_ID_CHARS),
-      z.number().int().nonnegative().transform(String),
-    ]),
-    certStatus: z.union([z.literal(0), z.literal(1), z.literal(2)]),
-    expireDate: epochMs,
-    effectiveDate: epochMs.nullish(),
-    // Older gateway versions spell it so.
-    effetiveDate: epochMs.nullish(),
-    issuer: text,
-    subject: text,
-    issueAuthority: text,
-    revoker: text,
-    revokerReason: text,
-  })
-  .transform(
-    (raw): Certificate => ({
-      certSN: raw.certSN,
-      status: STATUS_BY_CODE[raw.certStatus],
-      notBefore: raw.effectiveDate ?? raw.effetiveDate ?? null,
-      notAfter: raw.expireDate,
-      issuer: raw.issuer,
-      subject: raw.subject,
-      issueAuthority: raw.issueAuthority,
-      revoker: raw.revoker,
-      revokerReason: raw.revokerReason,
-    }),
-  );
-
-const certificateListSchema = z.array(certificateSchema).superRefine((certificates, ctx) => {
-  const seen = new Set<string>();
-  certificates.forEach((certificate, index) => {
-    if (seen.has(certificate.certSN)) {
-      ctx.addIssue({ code: 'custom', path: [index, 'certSN'], message: 'duplicate certSN' });
-    }
-    seen.add(certificate.certSN);
-  });
-});
 
 /** Only the identifying fields are read: anything else (deviceSecret above all) is dropped. */
 const deviceSchema = z
@@ -89,8 +53,67 @@ const tokenDataSchema = z.object({
 
 /** List Certificate answer → certificates, or the EnosApiError it stands for. */
 export function parseCertificateList(response: HttpResponse): Certificate[] {
-  const body = unwrap('list_certificates', response, 'code');
-  return validate('list_certificates', certificateListSchema, body.data, 'data');
+  const { data } = unwrap('list_certificates', response, 'code');
+  if (!Array.isArray(data)) throw invalidCertificate('data', 'expected an array');
+  const seen = new Set<string>();
+  return data.map((raw: unknown, index) => {
+    const certificate = readCertificate(raw, `data.${index}`);
+    if (seen.has(certificate.certSN)) throw invalidCertificate(`data.${index}.certSN`, 'duplicate certSN');
+    seen.add(certificate.certSN);
+    return certificate;
+  });
+}
+
+/**
+ * One List Certificate entry, checked by hand rather than by a schema: it runs for every
+ * certificate of every scan, where zod costs several times more. Messages name the expectation,
+ * never the value.
+ */
+function readCertificate(raw: unknown, path: string): Certificate {
+  if (!isRecord(raw)) throw invalidCertificate(path, 'expected an object');
+  const status = STATUS_BY_CODE.get(raw.certStatus);
+  if (status === undefined) throw invalidCertificate(`${path}.certStatus`, 'expected 0, 1 or 2');
+  const notAfter = epochMs(raw.expireDate, `${path}.expireDate`);
+  const effectiveDate = optional(raw.effectiveDate, (value) => epochMs(value, `${path}.effectiveDate`));
+  // Older gateway versions spell it so.
+  const effetiveDate = optional(raw.effetiveDate, (value) => epochMs(value, `${path}.effetiveDate`));
+  return {
+    certSN: certSN(raw.certSN, `${path}.certSN`),
+    status,
+    notBefore: effectiveDate ?? effetiveDate ?? null,
+    notAfter,
+    issuer: text(raw.issuer, `${path}.issuer`),
+    subject: text(raw.subject, `${path}.subject`),
+    issueAuthority: text(raw.issueAuthority, `${path}.issueAuthority`),
+    revoker: text(raw.revoker, `${path}.revoker`),
+    revokerReason: text(raw.revokerReason, `${path}.revokerReason`),
+  };
+}
+
+function certSN(value: unknown, path: string): string {
+  if (typeof value === 'string' && value.length >= 1 && value.length <= MAX_ID_CHARS) return wellFormed(value);
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  throw invalidCertificate(path, `expected a string of 1 to ${MAX_ID_CHARS} characters or a non-negative integer`);
+}
+
+function epochMs(value: unknown, path: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0 && value <= MAX_EPOCH_MS) return value;
+  throw invalidCertificate(path, 'expected epoch milliseconds, a positive integer before year 10000');
+}
+
+/** null and absent both mean empty. */
+function text(value: unknown, path: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string' && value.length <= MAX_TEXT_CHARS) return wellFormed(value);
+  throw invalidCertificate(path, `expected a string of at most ${MAX_TEXT_CHARS} characters`);
+}
+
+function optional<T>(value: unknown, read: (value: unknown) => T): T | undefined {
+  return value === undefined || value === null ? undefined : read(value);
+}
+
+function invalidCertificate(path: string, expected: string): EnosApiError {
+  return apiFailure('list_certificates', 'invalid_response', `${path}: ${expected}`);
 }
 
 /** Search Device answer → one page of devices of `orgId`. */

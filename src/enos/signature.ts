@@ -13,15 +13,15 @@ export function tokenEncryption(appKey: string, timestamp: number, appSecret: st
  * `paramsData` of the gateway signature: query parameter names in ASCII order, each followed
  * by its decoded value, no separators, then the body exactly as sent.
  */
-export function paramsData(query: URLSearchParams, body: string): string {
-  const entries = [...query.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+export function paramsData(query: Iterable<readonly [string, string]>, body: string): string {
+  const entries = [...query].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return entries.map(([name, value]) => `${name}${value}`).join('') + body;
 }
 
 /** `apim-signature`: lowercase hex sha256(accessToken + paramsData + timestamp + appSecret). */
 export function requestSignature(
   accessToken: string,
-  query: URLSearchParams,
+  query: Iterable<readonly [string, string]>,
   body: string,
   timestamp: number,
   appSecret: string,

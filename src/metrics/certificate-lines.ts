@@ -19,36 +19,59 @@ export const CERTIFICATE_FAMILIES = [
   { name: 'enos_certificate_info', help: 'Certificate details as labels; always 1.' },
 ] as const;
 
-/** One device's samples per family (indexes as CERTIFICATE_FAMILIES), encoded once per change. */
-export type DeviceSamples = readonly [notAfter: Buffer, notBefore: Buffer, info: Buffer];
+/** One device's sample lines per family (indexes as CERTIFICATE_FAMILIES), built once per change. */
+export type DeviceSamples = readonly [notAfter: string, notBefore: string, info: string];
 
 /** `org_id="…",asset_id="…",product_key="…",device_key="…"`: a device's part of every label set. */
 export function deviceLabels(device: DeviceRef): string {
-  return (
-    `org_id="${labelValue(device.orgId)}",asset_id="${labelValue(device.assetId ?? '')}",` +
-    `product_key="${labelValue(device.productKey ?? '')}",device_key="${labelValue(device.deviceKey ?? '')}"`
-  );
+  // join(), not a template: the result is kept per device, and should be one flat string.
+  return [
+    'org_id="',
+    labelValue(device.orgId),
+    '",asset_id="',
+    labelValue(device.assetId ?? ''),
+    '",product_key="',
+    labelValue(device.productKey ?? ''),
+    '",device_key="',
+    labelValue(device.deviceKey ?? ''),
+    '"',
+  ].join('');
 }
 
 /**
- * The samples of the given certificates. Kept as Buffers: off the JS heap, so 100k certificates
- * do not weigh on the garbage collector, and a scrape copies bytes instead of encoding text.
+ * The samples of the given certificates, as text. Not a Buffer per device: small Buffers cost an
+ * allocation each and their memory outlives them until a full garbage collection; the text of a
+ * whole bucket of devices is encoded at once instead (FleetSeries).
  */
 export function deviceSamples(deviceLabelSet: string, certs: readonly Certificate[]): DeviceSamples {
-  let notAfter = '';
-  let notBefore = '';
-  let info = '';
+  // Pieces joined once per family: join() builds a flat string, where `+=` and templates would
+  // keep every piece alive in a rope (twice the memory, and slower to encode later).
+  const notAfter: string[] = [];
+  const notBefore: string[] = [];
+  const info: string[] = [];
   const [notAfterFamily, notBeforeFamily, infoFamily] = CERTIFICATE_FAMILIES;
+  const shown = new Set<string>();
   for (const cert of certs) {
     const labels = `${deviceLabelSet},cert_sn="${labelValue(cert.certSN)}",status="${labelValue(cert.status)}"`;
-    notAfter += `${notAfterFamily.name}{${labels}} ${formatValue(cert.notAfter / 1000)}\n`;
-    if (cert.notBefore !== null) notBefore += `${notBeforeFamily.name}{${labels}} ${formatValue(cert.notBefore / 1000)}\n`;
-    info +=
-      `${infoFamily.name}{${labels},issuer_cn="${labelValue(commonName(cert.issuer), MAX_CN_CHARS)}",` +
-      `subject_cn="${labelValue(commonName(cert.subject), MAX_CN_CHARS)}",` +
-      `issue_authority="${labelValue(cert.issueAuthority)}"} 1\n`;
+    // Distinct serials may read alike once cleaned and capped: one series each, the first wins.
+    if (shown.has(labels)) continue;
+    shown.add(labels);
+    notAfter.push(notAfterFamily.name, '{', labels, '} ', formatValue(cert.notAfter / 1000), '\n');
+    if (cert.notBefore !== null) notBefore.push(notBeforeFamily.name, '{', labels, '} ', formatValue(cert.notBefore / 1000), '\n');
+    info.push(
+      infoFamily.name,
+      '{',
+      labels,
+      ',issuer_cn="',
+      labelValue(commonName(cert.issuer), MAX_CN_CHARS),
+      '",subject_cn="',
+      labelValue(commonName(cert.subject), MAX_CN_CHARS),
+      '",issue_authority="',
+      labelValue(cert.issueAuthority),
+      '"} 1\n',
+    );
   }
-  return [Buffer.from(notAfter), Buffer.from(notBefore), Buffer.from(info)];
+  return [notAfter.join(''), notBefore.join(''), info.join('')];
 }
 
 /** `# HELP` and `# TYPE` of each per-certificate family. */

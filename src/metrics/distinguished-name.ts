@@ -3,6 +3,8 @@ const HEX_PAIR = /^[0-9a-fA-F]{2}$/;
 /** Escapes and quotes need the full parser; most gateway DNs have neither. */
 const NEEDS_PARSER = /[\\"]/;
 const EDGE_SPACES = /^ +| +$/g;
+/** An attribute of type CN (or its OID) after the start or a separator; its value up to the next one. */
+const SIMPLE_CN = /(?:^|[,;+])\s*(?:cn|2\.5\.4\.3|oid\.2\.5\.4\.3)\s*=([^,;+]*)/i;
 
 /**
  * The common name of a distinguished name as the gateway prints it
@@ -18,15 +20,10 @@ export function commonName(dn: string): string {
   return '';
 }
 
-/** The fast path: split on separators, no unescaping to do. */
+/** The fast path, no unescaping to do: the first CN attribute, found in one pass. */
 function simpleCommonName(dn: string): string {
-  for (const part of dn.split(/[,;+]/)) {
-    const equals = part.indexOf('=');
-    if (equals >= 0 && CN_TYPES.has(part.slice(0, equals).trim().toLowerCase())) {
-      return part.slice(equals + 1).replace(EDGE_SPACES, '');
-    }
-  }
-  return '';
+  const value = SIMPLE_CN.exec(dn)?.[1];
+  return value === undefined ? '' : value.replace(EDGE_SPACES, '');
 }
 
 /** Splits `type=value` pairs on unescaped, unquoted separators, unescaping the values. */

@@ -2,10 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers/promises';
 import { assessCertificates } from '../domain/certificate.js';
 import { deviceState, type QueryResult } from '../domain/device.js';
-import type { Certificate, CertificateState, DeviceState, Thresholds } from '../domain/types.js';
+import { sameCertificates } from '../domain/same-certificates.js';
+import type { Certificate, CertificateState, DeviceRef, DeviceState, Thresholds } from '../domain/types.js';
 import type { DeviceRecord, FleetView } from '../state/fleet-view.js';
 import { deviceLabels, deviceSamples, FAMILY_HEADERS, type DeviceSamples } from './certificate-lines.js';
 import { cleanLabelValue } from './label-value.js';
+import { SampleBucket, type BucketMember } from './sample-bucket.js';
 import { nextStateChange } from './state-boundary.js';
 
 /** `metrics.perCertificate`: which certificates get their own series. */
@@ -38,40 +40,41 @@ interface Evaluation {
   readonly device: DeviceState;
   readonly validUntil: number;
   readonly shown: Shown;
-  readonly samples: DeviceSamples | undefined;
 }
 
 interface Device {
+  /** The record's device, to tell whether a later record names the same one. */
+  readonly ref: DeviceRef;
   /** Cleaned, unescaped: the aggregates' label (prom-client escapes it). */
   readonly org: string;
-  /** Escaped device labels: two devices rendering the same labels would duplicate series. */
   readonly labels: string;
   readonly query: QueryResult;
   /** Unique by certSN. */
   readonly certificates: readonly Certificate[];
 }
 
-interface DeviceEntry extends Device {
+interface DeviceEntry extends Device, BucketMember {
+  ref: DeviceRef;
+  certificates: readonly Certificate[];
   readonly bucket: Bucket;
   evaluation: Evaluation;
 }
 
 /**
- * A slice of the fleet whose joined samples are cached: a change re-joins one bucket, not 100k
- * certificates. Devices are placed by their labels, so two devices whose (capped, cleaned) labels
- * collide share a bucket, where the join drops the second.
+ * A slice of the fleet: a change re-encodes one bucket, not 100k certificates. Devices are placed
+ * by their labels, so two devices whose (capped, cleaned) labels collide share a bucket, where
+ * only the first shows.
  */
 interface Bucket {
-  readonly entries: Map<string, DeviceEntry>;
+  readonly samples: SampleBucket<DeviceEntry>;
   /** No entry in the bucket changes state before this instant. */
   validUntil: number;
-  joined: DeviceSamples | undefined;
 }
 
-/** Longest stretch of joining before render() lets other work run. */
+/** Longest stretch of encoding before render() lets other work run. */
 const SLICE_MS = 10;
 
-/** Enough buckets that one changed device re-joins about 0.1% of a large fleet. */
+/** Enough buckets that one changed device re-encodes about 0.1% of a large fleet. */
 const BUCKETS = 1024;
 
 /**
@@ -88,9 +91,8 @@ export class FleetSeries {
   readonly #now: () => number;
   readonly #entries = new Map<string, DeviceEntry>();
   readonly #buckets: readonly Bucket[] = Array.from({ length: BUCKETS }, () => ({
-    entries: new Map<string, DeviceEntry>(),
+    samples: new SampleBucket<DeviceEntry>(),
     validUntil: Infinity,
-    joined: undefined,
   }));
   readonly #orgs = new Map<string, OrgCounts>();
 
@@ -107,13 +109,15 @@ export class FleetSeries {
     for (const bucket of this.#buckets) {
       if (bucket.validUntil > now) continue;
       bucket.validUntil = Infinity;
-      for (const entry of bucket.entries.values()) {
+      for (const entry of bucket.samples.members()) {
         if (entry.evaluation.validUntil <= now) {
           this.#count(entry, -1);
           const previous = entry.evaluation;
-          entry.evaluation = this.#evaluate(entry, now, previous);
+          entry.evaluation = this.#evaluate(entry, now);
           this.#count(entry, 1);
-          if (entry.evaluation.samples !== previous.samples) bucket.joined = undefined;
+          if (entry.evaluation.shown !== previous.shown) {
+            bucket.samples.replaceSamples(entry, this.#samples(entry, entry.evaluation.shown));
+          }
         }
         bucket.validUntil = Math.min(bucket.validUntil, entry.evaluation.validUntil);
       }
@@ -127,64 +131,72 @@ export class FleetSeries {
 
   /**
    * The per-certificate families as exposition chunks (write them in order); none in `none` mode.
-   * Re-joining many buckets (after a scan touched every device) yields to the event loop every
+   * Re-encoding many buckets (after a scan touched every device) yields to the event loop every
    * few milliseconds, so health checks and the scan are not stalled by a large scrape.
    */
   async render(): Promise<Buffer[]> {
     if (this.#mode === 'none') return [];
     const families: Buffer[][] = FAMILY_HEADERS.map((header) => [header]);
     let sliceStart = performance.now();
-    for (const bucket of this.#buckets) {
-      if (bucket.entries.size === 0) continue;
-      if (bucket.joined === undefined && performance.now() - sliceStart > SLICE_MS) {
+    for (const { samples } of this.#buckets) {
+      if (samples.size === 0) continue;
+      if (samples.changed && performance.now() - sliceStart > SLICE_MS) {
         await setImmediate();
         sliceStart = performance.now();
       }
-      bucket.joined ??= join(bucket);
-      bucket.joined.forEach((samples, family) => families[family]!.push(samples));
+      samples.chunks().forEach((chunks, family) => families[family]!.push(...chunks));
     }
     return families.flat();
   }
 
   #update(id: string, record: DeviceRecord | undefined): void {
     const old = this.#entries.get(id);
+    const certificates = record === undefined ? [] : uniqueBySerial(record.certificates);
+    // Every scan sets every device again; one that would show the same keeps its evaluation, so
+    // its bucket's encoded samples stay valid and the next scrape has nothing to re-encode. It
+    // takes the record's objects, though, so that the old ones can be collected.
+    if (old !== undefined && record !== undefined && sameDevice(old, record, certificates)) {
+      old.ref = record.device;
+      old.certificates = certificates;
+      return;
+    }
     if (old !== undefined) {
       this.#count(old, -1);
       this.#entries.delete(id);
-      old.bucket.entries.delete(id);
-      old.bucket.joined = undefined;
+      old.bucket.samples.delete(id);
     }
     if (record !== undefined) {
-      const entry = this.#entry(record);
+      const entry = this.#entry(record, certificates);
       this.#entries.set(id, entry);
-      entry.bucket.entries.set(id, entry);
-      entry.bucket.joined = undefined;
+      entry.bucket.samples.set(id, entry);
       entry.bucket.validUntil = Math.min(entry.bucket.validUntil, entry.evaluation.validUntil);
       this.#count(entry, 1);
     }
   }
 
-  #entry(record: DeviceRecord): DeviceEntry {
-    const seen = new Set<string>();
+  #entry(record: DeviceRecord, certificates: readonly Certificate[]): DeviceEntry {
     const labels = deviceLabels(record.device);
     const device: Device = {
+      ref: record.device,
       org: cleanLabelValue(record.device.orgId),
       labels,
       query: record.query,
-      certificates: record.certificates.filter((cert) => !seen.has(cert.certSN) && seen.add(cert.certSN)),
+      certificates,
     };
     const bucket = this.#buckets[hash(labels) % BUCKETS]!;
-    return { ...device, bucket, evaluation: this.#evaluate(device, this.#now(), undefined) };
+    const evaluation = this.#evaluate(device, this.#now());
+    const pending = this.#samples(device, evaluation.shown);
+    // A literal, not a spread of `device`: V8 gives each spread copy a hidden class of its own.
+    const { ref, org, query } = device;
+    return { ref, org, labels, query, certificates, bucket, evaluation, pending, spans: undefined };
   }
 
-  #evaluate(device: Device, now: number, previous: Evaluation | undefined): Evaluation {
+  #evaluate(device: Device, now: number): Evaluation {
     const assessed = assessCertificates(device.certificates, now, this.#thresholds);
     const states = assessed.map((a) => a.state);
     let validUntil = Infinity;
     for (const cert of device.certificates) validUntil = Math.min(validUntil, nextStateChange(cert, now, this.#thresholds));
-    const shown = this.#shown(states);
-    const samples = previous !== undefined && previous.shown === shown ? previous.samples : this.#samples(device, shown);
-    return { states, device: deviceState(device.query, assessed), validUntil, shown, samples };
+    return { states, device: deviceState(device.query, assessed), validUntil, shown: this.#shown(states) };
   }
 
   /** `expiring` shows certificates in warning, critical, expired or revoked state. */
@@ -211,23 +223,37 @@ export class FleetSeries {
   }
 }
 
-/** Each family's samples of one bucket; a device whose labels another device already shows is left out. */
-function join(bucket: Bucket): DeviceSamples {
-  const families: [Buffer[], Buffer[], Buffer[]] = [[], [], []];
-  const seen = new Set<string>();
-  for (const { labels, evaluation } of bucket.entries.values()) {
-    if (evaluation.samples === undefined || seen.has(labels)) continue;
-    seen.add(labels);
-    evaluation.samples.forEach((samples, family) => families[family]!.push(samples));
-  }
-  return [Buffer.concat(families[0]), Buffer.concat(families[1]), Buffer.concat(families[2])];
+/** Same device, query result and certificates: its series would not change. */
+function sameDevice(entry: DeviceEntry, record: DeviceRecord, certificates: readonly Certificate[]): boolean {
+  const { ref } = entry;
+  const { device } = record;
+  return (
+    entry.query === record.query &&
+    ref.orgId === device.orgId &&
+    ref.assetId === device.assetId &&
+    ref.productKey === device.productKey &&
+    ref.deviceKey === device.deviceKey &&
+    sameCertificates(entry.certificates, certificates)
+  );
 }
 
-/** FNV-1a: a cheap, well-spread bucket index. */
+/** The first certificate of each certSN; the same array when there is nothing to drop. */
+function uniqueBySerial(certificates: readonly Certificate[]): readonly Certificate[] {
+  if (certificates.length < 2) return certificates;
+  const serials = new Set(certificates.map((cert) => cert.certSN));
+  if (serials.size === certificates.length) return certificates;
+  return certificates.filter((cert) => serials.delete(cert.certSN));
+}
+
+/** FNV-1a with a final avalanche: every bit of the result depends on the whole text. */
 function hash(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  // Without it the low bits are weak: labels that repeat the same digits (asset-000123,
+  // dev-000123) cancel out in the lowest bit, and half of the buckets stay empty.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function zeros<K extends string>(keys: readonly K[]): Record<K, number> {

@@ -1,11 +1,11 @@
+import { wellFormed } from '../util/text.js';
+
 /** Longest label value the monitor emits, in code points: keeps hostile data from bloating scrapes. */
 export const MAX_LABEL_CHARS = 128;
 
 // C0 controls except \n (escaped instead), DEL and C1 controls.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
-// A high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const NEEDS_ESCAPE = /[\\"\n]/;
 // eslint-disable-next-line no-control-regex
 const NEEDS_CLEANING = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\ud800-\udfff]/;
@@ -35,7 +35,7 @@ function isSurrogatePair(value: string, index: number): boolean {
 export function cleanLabelValue(value: string, max = MAX_LABEL_CHARS): string {
   const capped = capCodePoints(value, max);
   if (!NEEDS_CLEANING.test(capped)) return capped;
-  return capped.replace(CONTROL, '\ufffd').replace(LONE_SURROGATE, '\ufffd');
+  return wellFormed(capped.replace(CONTROL, '\ufffd'));
 }
 
 /** Exposition-format escaping of a label value: backslash, double quote and newline. */

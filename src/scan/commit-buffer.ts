@@ -1,4 +1,5 @@
 import { diffCertificates } from '../domain/diff.js';
+import { sameCertificates } from '../domain/same-certificates.js';
 import type { Certificate, ChangeEvent, DeviceRef, Thresholds } from '../domain/types.js';
 import type { Clock } from '../util/clock.js';
 import type { CommitRequest, Store, StoredSnapshot } from '../state/store.js';
@@ -81,30 +82,3 @@ async function rereadPrevious(conflicts: FreshAnswer[], store: Store, outcomes: 
     return [];
   }
 }
-
-/** Same certificates, in any order: nothing to write. */
-function sameCertificates(a: readonly Certificate[], b: readonly Certificate[]): boolean {
-  if (a.length !== b.length) return false;
-  const bySN = new Map(b.map((cert) => [cert.certSN, cert]));
-  return a.every((cert) => {
-    const other = bySN.get(cert.certSN);
-    return other !== undefined && CERTIFICATE_FIELDS.every((field) => cert[field] === other[field]);
-  });
-}
-
-const CERTIFICATE_FIELDS = [
-  'certSN',
-  'status',
-  'notBefore',
-  'notAfter',
-  'issuer',
-  'subject',
-  'issueAuthority',
-  'revoker',
-  'revokerReason',
-] as const satisfies ReadonlyArray<keyof Certificate>;
-
-type UncomparedField = Exclude<keyof Certificate, (typeof CERTIFICATE_FIELDS)[number]>;
-// Fails to compile when Certificate gains a field that sameCertificates does not compare.
-const _everyFieldCompared: UncomparedField extends never ? true : never = true;
-void _everyFieldCompared;

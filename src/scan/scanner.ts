@@ -75,6 +75,8 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, signal: A
   let awaitingCommit: FreshAnswer[] = [];
   let commitChain: Promise<void> = Promise.resolve();
   const inFlight = new Set<Promise<void>>();
+  /** Wakes the inventory loop when it waits for the queue to shrink. */
+  let taskFinished: (() => void) | undefined;
 
   const record = (outcome: DeviceOutcome, certificates: readonly Certificate[]): void => {
     outcomes.push(outcome);
@@ -129,10 +131,16 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, signal: A
       for (const [id, device] of devices) {
         const task = limit(() => queryDevice(device, id, previous.get(id), deps, signal)).then(handle);
         inFlight.add(task);
-        void task.finally(() => inFlight.delete(task));
+        void task.finally(() => {
+          inFlight.delete(task);
+          taskFinished?.();
+        });
       }
-      // Back-pressure: the inventory is read only as fast as devices are queried.
-      while (limit.pendingCount > batchSize * 2) await Promise.race(inFlight);
+      // Back-pressure: the inventory is read only as fast as devices are queried. (Not
+      // Promise.race(inFlight): each race adds a reaction to every task in flight, which costs
+      // O(in flight) per finished device and keeps the reactions alive until the tasks end.)
+      while (limit.pendingCount > batchSize * 2) await new Promise<void>((resolve) => (taskFinished = resolve));
+      taskFinished = undefined;
     }
   } catch (error) {
     // The inventory throws the abort reason when the scan is stopped; anything else is a bug.

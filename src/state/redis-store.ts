@@ -25,6 +25,7 @@ export function storeKeys(keyPrefix: string) {
 }
 
 const HSCAN_COUNT = 1_000;
+const ALERT_RECORDS_PER_WRITE = 1_000;
 /** XREVRANGE page when filtering the history by device. */
 const HISTORY_PAGE_SIZE = 500;
 const RECONNECT_BASE_MS = 100;
@@ -36,8 +37,8 @@ export function reconnectDelay(attempt: number): number {
 }
 
 /**
- * The Store on Redis (standalone or Cluster). Each method is one round trip (history and
- * allSnapshots one per page) and rejects within `commandTimeoutMs` when Redis does not answer;
+ * The Store on Redis (standalone or Cluster). Each method is one round trip (history, allSnapshots
+ * and the alert state one per page of records) and rejects within `commandTimeoutMs` when Redis does not answer;
  * the client reconnects by itself, so the same instance works again once Redis is back.
  */
 export class RedisStore implements Store {
@@ -135,24 +136,33 @@ export class RedisStore implements Store {
   }
 
   async readAlertState(): Promise<Map<string, string>> {
-    const all = await this.#roundTrip('HGETALL', () => this.#client.hgetall(this.#keys.alerts));
-    return new Map(Object.entries(all));
+    // Paged like allSnapshots: a large fleet's alert state is megabytes, too much to decode at once.
+    const records = new Map<string, string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#roundTrip('HSCAN', () =>
+        this.#client.hscan(this.#keys.alerts, cursor, 'COUNT', HSCAN_COUNT),
+      );
+      for (let i = 0; i + 1 < flat.length; i += 2) records.set(flat[i]!, flat[i + 1]!);
+      cursor = next;
+    } while (cursor !== '0');
+    return records;
   }
 
+  /**
+   * In pieces of ALERT_RECORDS_PER_WRITE, none holding the event loop for long. The records are
+   * independent of each other, so a write cut short leaves a mix that the next write completes.
+   */
   async writeAlertState(set: ReadonlyMap<string, string>, remove: readonly string[]): Promise<void> {
-    if (set.size === 0 && remove.length === 0) return;
-    const replies = await this.#roundTrip(
-      'alert state',
-      () => {
-        const transaction = this.#client.multi();
-        if (set.size > 0) transaction.hset(this.#keys.alerts, Object.fromEntries(set));
-        if (remove.length > 0) transaction.hdel(this.#keys.alerts, ...remove);
-        return transaction.exec();
-      },
-      { write: true },
-    );
-    const failed = replies?.find(([error]) => error)?.[0];
-    if (failed) throw failed;
+    const entries = [...set];
+    for (let i = 0; i < entries.length; i += ALERT_RECORDS_PER_WRITE) {
+      const fields = entries.slice(i, i + ALERT_RECORDS_PER_WRITE).flat();
+      await this.#roundTrip('HSET', () => this.#client.hset(this.#keys.alerts, ...fields), { write: true });
+    }
+    for (let i = 0; i < remove.length; i += ALERT_RECORDS_PER_WRITE) {
+      const fields = remove.slice(i, i + ALERT_RECORDS_PER_WRITE);
+      await this.#roundTrip('HDEL', () => this.#client.hdel(this.#keys.alerts, ...fields), { write: true });
+    }
   }
 
   async acquireLease(holder: string, ttlMs: number): Promise<boolean> {

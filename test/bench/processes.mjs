@@ -2,6 +2,7 @@
 // the monitor's: the EnOS simulator, redis-server and a /metrics scraper.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,15 @@ async function stop(child) {
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   await exited;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a running child has used so far, from /proc/PID/stat. */
+function processCpuSeconds(pid) {
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 export async function freePort() {
@@ -65,7 +75,7 @@ export async function startSimulator({ devices, latencyMs, minCertificates }) {
     child.once('exit', (code) => reject(new Error(`simulator exited (${code}) before listening:\n${output}`)));
   });
   child.stdout.resume();
-  return { url, stop: () => stop(child) };
+  return { url, cpuSeconds: () => processCpuSeconds(child.pid), stop: () => stop(child) };
 }
 
 /** A throw-away redis-server on a free loopback port, without persistence. */
@@ -90,6 +100,7 @@ export async function startRedis() {
   });
   return {
     url,
+    cpuSeconds: () => processCpuSeconds(child.pid),
     stop: async () => {
       await stop(child);
       await rm(dir, { recursive: true, force: true });
@@ -97,12 +108,20 @@ export async function startRedis() {
   };
 }
 
-/** Used memory and keys of a Redis, for the report. */
+/** Used memory of a Redis, for the report. */
 export async function redisMemory(url) {
+  return withRedis(url, async (client) => Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1] ?? Number.NaN));
+}
+
+/** Removes what a benchmark wrote to a Redis it was given. */
+export async function deleteRedisKeys(url, keys) {
+  await withRedis(url, (client) => client.del(...keys));
+}
+
+async function withRedis(url, work) {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    const info = await client.info('memory');
-    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+    return await work(client);
   } finally {
     client.disconnect();
   }

@@ -10,12 +10,15 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseConfig } from '../../dist/config/load.js';
 import { Monitor } from '../../dist/monitor.js';
 import { startHttpServer } from '../../dist/server/http-server.js';
 import { createLogger } from '../../dist/util/log.js';
 import { systemClock } from '../../dist/util/clock.js';
-import { redisMemory, startRedis, startScraper, startSimulator } from './processes.mjs';
+import { storeKeys } from '../../dist/state/redis-store.js';
+import { deleteRedisKeys, redisMemory, startRedis, startScraper, startSimulator } from './processes.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -49,6 +52,7 @@ const TARGETS = {
 const simulator = await startSimulator({ devices: DEVICES, latencyMs: LATENCY_MS, minCertificates: 1 });
 const redis = flags['redis-url'] === undefined ? await startRedis() : undefined;
 const redisUrl = flags['redis-url'] ?? redis.url;
+const keyPrefix = `bench-${randomBytes(4).toString('hex')}:`;
 const scraper = startScraper();
 
 const config = parseConfig(
@@ -62,7 +66,7 @@ const config = parseConfig(
     },
     inventory: { discover: [{ orgId: 'demo-org' }] },
     // A fresh prefix: a shared Redis given with --redis-url starts from nothing too.
-    store: { redisUrl, keyPrefix: `bench-${randomBytes(4).toString('hex')}:` },
+    store: { redisUrl, keyPrefix },
     metrics: { perCertificate: flags['per-certificate'] },
   }),
   'bench-config.json',
@@ -82,6 +86,7 @@ const scanStall = monitorEventLoopDelay({ resolution: 10 });
 const scanScrapes = [];
 let scanning = true;
 
+const neighboursBefore = { simulator: simulator.cpuSeconds(), redis: redis?.cpuSeconds() };
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 scanStall.enable();
@@ -95,10 +100,13 @@ const scrapesDuringScan = (async () => {
 const report = await monitor.scan(new AbortController().signal);
 const wallMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
+const simulatorCpuSeconds = simulator.cpuSeconds() - neighboursBefore.simulator;
+const redisCpuSeconds = redis === undefined ? Number.NaN : redis.cpuSeconds() - neighboursBefore.redis;
 scanning = false;
 await scrapesDuringScan;
 scanStall.disable();
 const roundTrips = monitor.store.roundTrips - roundTripsBefore;
+const peakRssDuringScan = process.resourceUsage().maxRSS * 1024;
 
 // Scrapes after the scan: the first one sees every device changed since the last scrape.
 const scrapeStall = monitorEventLoopDelay({ resolution: 10 });
@@ -111,8 +119,7 @@ const scrapeCpu = process.cpuUsage(scrapeCpuBefore);
 scrapeStall.disable();
 
 const peakRss = process.resourceUsage().maxRSS * 1024;
-const rssAfter = process.memoryUsage().rss;
-const heapUsed = process.memoryUsage().heapUsed;
+const live = liveMemory();
 let certificates = 0;
 for (const record of monitor.fleet.records()) certificates += record.certificates.length;
 const redisBytes = await redisMemory(redisUrl);
@@ -121,7 +128,8 @@ await server.close();
 await monitor.close();
 await scraper.stop();
 await simulator.stop();
-await redis?.stop();
+if (redis === undefined) await deleteRedisKeys(redisUrl, Object.values(storeKeys(keyPrefix)));
+else await redis.stop();
 
 const idealMs = (DEVICES * LATENCY_MS) / CONCURRENCY;
 const cpuMicros = cpu.user + cpu.system;
@@ -135,10 +143,14 @@ const results = {
   idealMs,
   cpuMicrosPerDevice: cpuMicros / DEVICES,
   cpuUserMicrosPerDevice: cpu.user / DEVICES,
+  cpuSystemMicrosPerDevice: cpu.system / DEVICES,
+  simulatorCpuMicrosPerDevice: (simulatorCpuSeconds * 1e6) / DEVICES,
+  redisCpuMicrosPerDevice: (redisCpuSeconds * 1e6) / DEVICES,
   rssBeforeBytes: rssBefore,
+  peakRssDuringScanBytes: peakRssDuringScan,
   peakRssBytes: peakRss,
-  rssAfterBytes: rssAfter,
-  heapUsedBytes: heapUsed,
+  liveHeapBytes: live.heapUsed,
+  liveExternalBytes: live.external,
   roundTrips,
   redisUsedBytes: redisBytes,
   scrapesDuringScanMs: scanScrapes.map((s) => s.ms),
@@ -167,7 +179,6 @@ function printTable(r, worstScrapeMs) {
   const check = (value, target) => (value <= target ? 'yes' : 'NO');
   const scanRatio = r.wallMs / r.idealMs;
   const perDevice = r.roundTrips / DEVICES;
-  const stall = Math.max(r.maxStallDuringScanMs, r.maxStallDuringScrapesMs);
   const rows = [
     ['devices / certificates', `${DEVICES.toLocaleString('en')} / ${r.scan.certificates.toLocaleString('en')}`, '', ''],
     ['scan result', `${r.scan.result} (${r.scan.ok} ok, ${r.scan.failed} failed)`, '', ''],
@@ -180,11 +191,20 @@ function printTable(r, worstScrapeMs) {
       `≤ ${TARGETS.cpuMicrosPerDevice} µs`,
       check(r.cpuMicrosPerDevice, TARGETS.cpuMicrosPerDevice),
     ],
+    ['… of which user / system', `${r.cpuUserMicrosPerDevice.toFixed(0)} / ${r.cpuSystemMicrosPerDevice.toFixed(0)} µs`, '', ''],
+    [
+      'simulator / redis-server CPU per device',
+      `${r.simulatorCpuMicrosPerDevice.toFixed(0)} / ${Number.isNaN(r.redisCpuMicrosPerDevice) ? 'n/a' : r.redisCpuMicrosPerDevice.toFixed(0)} µs`,
+      '',
+      '',
+    ],
     ['RSS before the scan', mb(r.rssBeforeBytes), '', ''],
+    ['peak RSS at the end of the scan', mb(r.peakRssDuringScanBytes), '', ''],
     ['peak RSS', mb(r.peakRssBytes), `≤ ${TARGETS.peakRssMB} MB`, check(r.peakRssBytes / 1e6, TARGETS.peakRssMB)],
+    ['live after a full GC: heap / buffers', `${mb(r.liveHeapBytes)} / ${mb(r.liveExternalBytes)}`, '', ''],
     ['Redis round trips per device', `${perDevice.toFixed(4)} (${r.roundTrips})`, `≤ ${TARGETS.roundTripsPerDevice}`, check(perDevice, TARGETS.roundTripsPerDevice)],
     ['Redis used memory', mb(r.redisUsedBytes), '', ''],
-    ['/metrics size', mb(r.bodyBytes), '', ''],
+    ['/metrics size', `${mb(r.bodyBytes)} (${(r.bodyBytes / r.scan.certificates).toFixed(0)} bytes per certificate)`, '', ''],
     [
       `/metrics during the scan (every ${SCRAPE_INTERVAL_MS / 1000} s), max`,
       r.scrapesDuringScanMs.length > 0 ? `${ms(Math.max(...r.scrapesDuringScanMs))} (${r.scrapesDuringScanMs.length} scrapes)` : 'none',
@@ -193,10 +213,20 @@ function printTable(r, worstScrapeMs) {
     ],
     ['/metrics first after the scan', ms(r.scrapeAfterScanMs), '', ''],
     [`/metrics unchanged, p50 / max of ${WARM_SCRAPES}`, `${ms(quantile(r.warmScrapeMs, 0.5))} / ${ms(Math.max(...r.warmScrapeMs))}`, '', ''],
-    ['/metrics worst of all', ms(worstScrapeMs), `< ${TARGETS.scrapeMs} ms`, check(worstScrapeMs, TARGETS.scrapeMs - 0.001)],
+    ['/metrics worst of all', ms(worstScrapeMs), `< ${TARGETS.scrapeMs} ms`, worstScrapeMs < TARGETS.scrapeMs ? 'yes' : 'NO'],
     ['/metrics CPU per scrape', ms(r.scrapeCpuMicros / 1000), '', ''],
-    ['longest event-loop stall, scan', ms(r.maxStallDuringScanMs), '', ''],
-    ['longest event-loop stall, scrapes', ms(r.maxStallDuringScrapesMs), `≤ ${TARGETS.stallMs} ms`, check(stall, TARGETS.stallMs)],
+    [
+      'longest event-loop stall, scan (with its scrapes)',
+      ms(r.maxStallDuringScanMs),
+      `≤ ${TARGETS.stallMs} ms`,
+      check(r.maxStallDuringScanMs, TARGETS.stallMs),
+    ],
+    [
+      'longest event-loop stall, scrapes',
+      ms(r.maxStallDuringScrapesMs),
+      `≤ ${TARGETS.stallMs} ms`,
+      check(r.maxStallDuringScrapesMs, TARGETS.stallMs),
+    ],
   ];
   const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => row[c].length), ['measure', 'value', 'target', 'met'][c].length));
   const line = (cells) => `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
@@ -205,6 +235,14 @@ function printTable(r, worstScrapeMs) {
   console.log(line(['measure', 'value', 'target', 'met']));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const row of rows) console.log(line(row));
+}
+
+/** What is still referenced at the end (the peak also holds garbage V8 had not collected yet). */
+function liveMemory() {
+  setFlagsFromString('--expose-gc');
+  runInNewContext('gc')();
+  const { heapUsed, external } = process.memoryUsage();
+  return { heapUsed, external };
 }
 
 function machine() {

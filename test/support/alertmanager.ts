@@ -30,12 +30,13 @@ receivers:
   - name: 'null'
 `;
 
-export async function startAlertmanager(): Promise<AlertmanagerServer> {
+/** `port`: listen there (e.g. where a monitor already sends its alerts); default: a free one. */
+export async function startAlertmanager(options: { readonly port?: number } = {}): Promise<AlertmanagerServer> {
   const dir = await mkdtemp(join(tmpdir(), 'alertmanager-test-'));
   await writeFile(join(dir, 'alertmanager.yml'), CONFIG);
   let launched: { child: ChildProcess; url: string };
   try {
-    launched = await onFreePort((port) => launch(dir, port));
+    launched = options.port !== undefined ? await launch(dir, options.port) : await onFreePort((port) => launch(dir, port));
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

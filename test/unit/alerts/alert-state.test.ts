@@ -25,7 +25,7 @@ const state: AlertState = {
 
 describe('alert state records', () => {
   it('round-trips through the store format', () => {
-    expect(decodeState(encodeState(state), silentLogger)).toEqual(state);
+    expect(decodeState(new Map(encodeState(state)), silentLogger)).toEqual(state);
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AlertSink, PostableAlert } from '../../../src/alerts/sink.js';
+import { STATE_MARKER_KEY } from '../../../src/alerts/alert-state.js';
 import { AlertLifecycle } from '../../../src/alerts/lifecycle.js';
 import type { Certificate, DeviceRef } from '../../../src/domain/types.js';
 import { FleetView } from '../../../src/state/fleet-view.js';
@@ -120,7 +121,7 @@ describe('AlertLifecycle', () => {
     clock.advance(MINUTE);
     await alerts.resend();
     expect(sink.sends.length).toBe(3); // nothing left to send: no new send
-    expect((await store.readAlertState()).size).toBe(0);
+    expect([...(await store.readAlertState()).keys()]).toEqual([STATE_MARKER_KEY]);
   });
 
   it('resolves the warning alert and starts a critical one when a certificate crosses criticalDays', async () => {
@@ -204,7 +205,7 @@ describe('AlertLifecycle', () => {
     await alerts.afterScan([]);
     setCerts(BY_ASSET, [cert('2', 3)]);
     await alerts.afterScan([]);
-    expect(writes).toEqual([2, 1]);
+    expect(writes).toEqual([3, 1]); // the first write adds the state marker
   });
 
   it('still sends when the store is down, and does not overwrite the stored state', async () => {
@@ -220,6 +221,47 @@ describe('AlertLifecycle', () => {
     expect(sink.lastSend().get('EnosCertificateExpiring/1')?.startsAt).toBe(iso(clock.now()));
     delete (store as Partial<Store>).readAlertState; // back to the MemoryStore method
     expect(await store.readAlertState()).toEqual(stored);
+  });
+
+  describe('when the store loses its data (a Redis restarted empty)', () => {
+    const wipe = async (): Promise<void> => store.writeAlertState(new Map(), [...(await store.readAlertState()).keys()]);
+
+    beforeEach(() => {
+      setCerts(BY_ASSET, [cert('1', 20)]);
+      setCerts(BY_KEYS, [cert('2', 90, 'revoked')]);
+    });
+
+    it('writes the tracked state back at the next scan', async () => {
+      const alerts = lifecycle();
+      await alerts.afterScan([revokedEvent(BY_KEYS, '2', NOW)]);
+      const stored = await store.readAlertState();
+      await wipe();
+      await alerts.afterScan([]);
+      expect(await store.readAlertState()).toEqual(stored);
+    });
+
+    it('keeps startsAt and the revoked holds when it loads again (leadership regained)', async () => {
+      const alerts = lifecycle();
+      await alerts.afterScan([revokedEvent(BY_KEYS, '2', NOW)]);
+      await wipe();
+      clock.advance(MINUTE);
+      await alerts.init();
+      await alerts.resend();
+      expect([...sink.lastSend().values()].map((alert) => [alert.labels.alertname, alert.startsAt])).toEqual([
+        ['EnosCertificateExpiring', iso(NOW)],
+        ['EnosCertificateRevoked', iso(NOW)],
+      ]);
+      expect((await store.readAlertState()).size).toBe(4); // marker, two alerts, one hold
+    });
+
+    it('still takes the stored state when another instance changed it', async () => {
+      const alerts = lifecycle();
+      await alerts.afterScan([]);
+      setCerts(BY_ASSET, [cert('1', 20), cert('3', 365)]); // renewed: the other instance resolves the alert
+      await lifecycle().afterScan([]);
+      await alerts.init();
+      expect(alerts.firing().reduce((sum, kind) => sum + kind.count, 0)).toBe(0);
+    });
   });
 
   it('flush waits for a running operation and then for the sink', async () => {
