@@ -2,11 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.js';
 import type { EnosApi } from '../../src/enos/api.js';
 import { createEnosClient } from '../../src/enos/client.js';
-import { EnosApiError, type Operation, type Outcome } from '../../src/enos/outcome.js';
+import type { Operation, Outcome } from '../../src/enos/outcome.js';
 import { startSimulator, type FaultKind, type SimDevice, type Simulator } from '../../src/simulator/index.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { Secret } from '../../src/util/secret.js';
+import { failureOf } from '../support/errors.js';
 
 const APP_KEY = 'it-app-key';
 const APP_SECRET = 'it-app-secret';
@@ -57,15 +58,6 @@ function connect(overrides: Partial<Config['enos']> = {}) {
 
 const ref = (device: SimDevice) => ({ orgId: device.orgId, assetId: device.assetId });
 const withCertificates = () => devices.find((d) => (sim.fleet.certificates(ref(d))?.length ?? 0) > 0)!;
-
-async function failureOf(promise: Promise<unknown>): Promise<EnosApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof EnosApiError)) throw new Error(`expected an EnosApiError, got ${String(error)}`);
-  return error;
-}
 
 describe('EnOS client against the simulator', () => {
   it('lists the certificates of a device, by assetId and by productKey + deviceKey', async () => {

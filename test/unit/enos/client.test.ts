@@ -11,6 +11,7 @@ import type { HttpRequest, HttpResponse, Transport } from '../../../src/enos/tra
 import { manualClock } from '../../../src/util/clock.js';
 import { createLogger, silentLogger } from '../../../src/util/log.js';
 import { Secret } from '../../../src/util/secret.js';
+import { failureOf } from '../../support/errors.js';
 
 const START = 1_700_000_000_000;
 const LATENCY_MS = 40;
@@ -79,15 +80,6 @@ function setUp(config: Partial<Config['enos']> = {}) {
   const apiCalls = () => sent.filter((r) => r.url.pathname !== TOKEN_PATH);
   const tokenCalls = () => sent.filter((r) => r.url.pathname === TOKEN_PATH);
   return { client, clock, sent, tokenAnswers, apiAnswers, observed, sleeps, apiCalls, tokenCalls };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<EnosApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof EnosApiError)) throw new Error(`expected an EnosApiError, got ${String(error)}`);
-  return error;
 }
 
 const http = (status: number, json?: unknown): HttpResponse => ({ status, json });

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EnosApiError } from '../../../src/enos/outcome.js';
 import { createHttpTransport, type HttpRequest, type Transport } from '../../../src/enos/transport.js';
+import { failureOf } from '../../support/errors.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -44,15 +44,6 @@ function get(base: string, path = '/x'): HttpRequest {
 const json = (status: number, value: unknown): Handler => (_req, res) => {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
 };
-
-async function failureOf(promise: Promise<unknown>): Promise<EnosApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof EnosApiError)) throw new Error(`expected an EnosApiError, got ${String(error)}`);
-  return error;
-}
 
 describe('HTTP transport', () => {
   it('sends method, headers and body, and parses a JSON answer', async () => {
