@@ -157,7 +157,7 @@ const alertmanagerSchema = z
     timeoutMs: positiveInt.default(10_000),
     maxAttempts: positiveInt.max(20).default(3),
     batchSize: positiveInt.default(500),
-    queueCapacity: positiveInt.default(10_000),
+    queueCapacity: positiveInt.default(100_000),
   })
   .prefault({});
 
