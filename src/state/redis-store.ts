@@ -49,6 +49,8 @@ export class RedisStore implements Store {
   readonly #historyMaxLength: number;
   readonly #timeoutMs: number;
   readonly #log: Logger;
+  /** Versions of entries that could not be decoded, by device id (see commit). */
+  readonly #unreadableVersions = new Map<string, number>();
   #ready: Promise<void> | undefined;
   #roundTrips = 0;
 
@@ -80,19 +82,26 @@ export class RedisStore implements Store {
 
   async commit(requests: readonly CommitRequest[]): Promise<CommitResult[]> {
     if (requests.length === 0) return [];
+    // An unreadable entry was reported absent (expected version 0), but the script still sees
+    // its version: compare with that one, so the first commit replaces the entry.
+    const expected = requests.map(({ id, expectedVersion }) =>
+      expectedVersion === 0 ? (this.#unreadableVersions.get(id) ?? 0) : expectedVersion,
+    );
     const args: (string | number)[] = [this.#historyMaxLength];
-    for (const { id, expectedVersion, snapshot, events } of requests) {
-      args.push(id, expectedVersion, encodeSnapshotEntry(expectedVersion + 1, snapshot), events.length);
+    requests.forEach(({ id, snapshot, events }, i) => {
+      args.push(id, expected[i]!, encodeSnapshotEntry(expected[i]! + 1, snapshot), events.length);
       for (const event of events) args.push(encodeEvent(event));
-    }
+    });
     const outcomes = await this.#roundTrip(
       'commit',
       () => this.#scripts.commit(this.#keys.snapshots, this.#keys.events, args),
       { write: true },
     );
-    return requests.map((request, i) =>
-      outcomes[i] === 1 ? { status: 'committed', version: request.expectedVersion + 1 } : { status: 'conflict' },
-    );
+    return requests.map((request, i) => {
+      if (outcomes[i] !== 1) return { status: 'conflict' };
+      this.#unreadableVersions.delete(request.id);
+      return { status: 'committed', version: expected[i]! + 1 };
+    });
   }
 
   async *allSnapshots(): AsyncIterable<StoredSnapshot> {
@@ -227,6 +236,8 @@ export class RedisStore implements Store {
       return { id, ...decodeSnapshotEntry(raw) };
     } catch (error) {
       this.#log.warn({ device: id, reason: (error as Error).message }, 'unreadable snapshot ignored');
+      const version = scriptVersion(raw);
+      if (version > 0) this.#unreadableVersions.set(id, version);
       return undefined;
     }
   }
@@ -319,4 +330,14 @@ function withDeadline<T>(ms: number, message: string, work: (expired: () => bool
   // The loser of the race must not surface as an unhandled rejection.
   result.catch(() => undefined);
   return Promise.race([result, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** The version the commit script reads from an entry (its `version_of`), 0 when it finds none. */
+function scriptVersion(raw: string): number {
+  try {
+    const entry = JSON.parse(raw) as { v?: unknown; s?: unknown };
+    return typeof entry.v === 'number' && typeof entry.s === 'object' && entry.s !== null ? entry.v : 0;
+  } catch {
+    return 0;
+  }
 }

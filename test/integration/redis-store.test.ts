@@ -193,6 +193,10 @@ describe('RedisStore', () => {
       const garbage: DeviceRef = { orgId: 'o1', assetId: 'garbage' };
       expect(await store.commit([firstCommit(garbage, [])])).toEqual([{ status: 'committed', version: 1 }]);
       expect((await store.getSnapshots(['o1/garbage'])).get('o1/garbage')?.snapshot).toEqual(snapshot(garbage));
+      // A readable version with an unreadable body: the first commit still replaces it.
+      const wrong: DeviceRef = { orgId: 'o1', assetId: 'wrong-shape' };
+      expect(await store.commit([firstCommit(wrong, [])])).toEqual([{ status: 'committed', version: 2 }]);
+      expect((await store.getSnapshots(['o1/wrong-shape'])).get('o1/wrong-shape')?.snapshot).toEqual(snapshot(wrong));
     } finally {
       await store.close();
     }
