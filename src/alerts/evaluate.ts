@@ -52,28 +52,14 @@ export interface EvaluationInput {
   readonly extraLabels: LabelSet;
 }
 
-/** The complete set of alerts that should be firing, by key. */
-export function evaluateAlerts(input: EvaluationInput): Map<string, DesiredAlert> {
-  const desired = expiryAlerts(input);
-  for (const [key, alert] of revokedAlerts(input)) desired.set(key, alert);
-  return desired;
-}
-
 /**
- * evaluateAlerts for a fleet of any size without holding up the event loop: other work (scrapes,
- * health checks) runs between slices of records.
+ * The complete set of alerts that should be firing, by key. A fleet of any size is evaluated in
+ * slices of records, so other work (scrapes, health checks) runs in between.
  */
-export async function evaluateAlertsInSlices(input: EvaluationInput): Promise<Map<string, DesiredAlert>> {
+export async function evaluateAlerts(input: EvaluationInput): Promise<Map<string, DesiredAlert>> {
   const desired = new Map<string, DesiredAlert>();
   for await (const record of withPauses(input.records)) addExpiryAlerts(desired, record, input);
   for (const [key, alert] of revokedAlerts(input)) desired.set(key, alert);
-  return desired;
-}
-
-/** Expiring/expired alerts: certificates of every known device (a failed query keeps its snapshot). */
-export function expiryAlerts(input: Omit<EvaluationInput, 'holds' | 'revokedHoldHours'>): Map<string, DesiredAlert> {
-  const desired = new Map<string, DesiredAlert>();
-  for (const record of input.records) addExpiryAlerts(desired, record, input);
   return desired;
 }
 

@@ -9,7 +9,7 @@ import { decodeState, encodeState, STATE_MARKER_KEY, type AlertState, type Track
 import type { AlertSink, PostableAlert } from './sink.js';
 import {
   ALERT_KINDS,
-  evaluateAlertsInSlices,
+  evaluateAlerts,
   holdFromEvent,
   holdIsActive,
   holdKey,
@@ -80,7 +80,7 @@ export class AlertLifecycle {
         this.#state.holds.set(holdKey(hold), hold);
       }
       this.#dropExpiredHolds(now);
-      const desired = await evaluateAlertsInSlices({
+      const desired = await evaluateAlerts({
         records: fleet.records(),
         holds: this.#state.holds.values(),
         now,

@@ -38,7 +38,7 @@ function evaluate(records: DeviceRecord[], holds: RevokedHold[] = [], overrides:
 }
 
 /** alertname/severity/cert_sn of each desired alert, sorted. */
-function summary(alerts: ReturnType<typeof evaluate>): string[] {
+function summary(alerts: Awaited<ReturnType<typeof evaluate>>): string[] {
   return [...alerts.values()].map(({ labels }) => `${labels.alertname}/${labels.severity}/${labels.cert_sn}`).sort();
 }
 
@@ -73,18 +73,18 @@ describe('evaluateAlerts: which alerts fire', () => {
     ['revoked within the hold', [record(BY_ASSET, [cert('1', 90, 'revoked')])], [hold('1', 23.9)], ['EnosCertificateRevoked/warning/1']],
     ['revoked hold over', [record(BY_ASSET, [cert('1', 90, 'revoked')])], [hold('1', 24)], []],
     ['a hold alerts even when the certificate is gone', [], [hold('1', 1)], ['EnosCertificateRevoked/warning/1']],
-  ])('%s', (_name, records, holds, expected) => {
-    expect(summary(evaluate(records, holds))).toEqual([...expected].sort());
+  ])('%s', async (_name, records, holds, expected) => {
+    expect(summary(await evaluate(records, holds))).toEqual([...expected].sort());
   });
 
-  it('a hold of zero hours never alerts', () => {
-    expect(evaluate([], [hold('1', 0)], { revokedHoldHours: 0 }).size).toBe(0);
+  it('a hold of zero hours never alerts', async () => {
+    expect((await evaluate([], [hold('1', 0)], { revokedHoldHours: 0 })).size).toBe(0);
   });
 });
 
 describe('evaluateAlerts: labels and annotations', () => {
-  it('labels the device by asset id, leaving empty ones out', () => {
-    const [alert] = evaluate([record(BY_ASSET, [cert('sn-1', 20)])]).values();
+  it('labels the device by asset id, leaving empty ones out', async () => {
+    const [alert] = (await evaluate([record(BY_ASSET, [cert('sn-1', 20)])])).values();
     expect(alert?.labels).toEqual({
       alertname: 'EnosCertificateExpiring',
       severity: 'warning',
@@ -94,8 +94,8 @@ describe('evaluateAlerts: labels and annotations', () => {
     });
   });
 
-  it('labels the device by product and device key', () => {
-    const [alert] = evaluate([record(BY_KEYS, [cert('sn-1', -1)])]).values();
+  it('labels the device by product and device key', async () => {
+    const [alert] = (await evaluate([record(BY_KEYS, [cert('sn-1', -1)])])).values();
     expect(alert?.labels).toEqual({
       alertname: 'EnosCertificateExpired',
       severity: 'critical',
@@ -106,10 +106,10 @@ describe('evaluateAlerts: labels and annotations', () => {
     });
   });
 
-  it('adds alertmanager.labels; the alert keeps its own labels on a clash, even empty ones; empty extras are left out', () => {
-    const [alert] = evaluate([record(BY_ASSET, [cert('sn-1', 3)])], [], {
+  it('adds alertmanager.labels; the alert keeps its own labels on a clash, even empty ones; empty extras are left out', async () => {
+    const [alert] = (await evaluate([record(BY_ASSET, [cert('sn-1', 3)])], [], {
       extraLabels: { cluster: 'prod', team: 'iot', severity: 'info', org_id: 'x', product_key: 'p9', empty: '' },
-    }).values();
+    })).values();
     expect(alert?.labels).toEqual({
       alertname: 'EnosCertificateExpiring',
       severity: 'critical',
@@ -121,9 +121,9 @@ describe('evaluateAlerts: labels and annotations', () => {
     });
   });
 
-  it('annotates expiry alerts with summary, description, not_after (RFC 3339) and days_left', () => {
+  it('annotates expiry alerts with summary, description, not_after (RFC 3339) and days_left', async () => {
     const certificate = { ...cert('sn-1', 10.5), notAfter: Date.parse('2026-06-11T12:00:00Z') };
-    const [alert] = evaluate([record(BY_ASSET, [certificate])]).values();
+    const [alert] = (await evaluate([record(BY_ASSET, [certificate])])).values();
     expect(alert?.annotations).toMatchObject({
       summary: 'Certificate sn-1 of device o1/a1 expires in 10 days',
       not_after: '2026-06-11T12:00:00Z',
@@ -133,13 +133,13 @@ describe('evaluateAlerts: labels and annotations', () => {
     expect(alert?.annotations.description).toContain('2026-06-11T12:00:00Z');
   });
 
-  it('annotates the expired alert with a negative days_left', () => {
-    const [alert] = evaluate([record(BY_ASSET, [cert('sn-1', -2)])]).values();
+  it('annotates the expired alert with a negative days_left', async () => {
+    const [alert] = (await evaluate([record(BY_ASSET, [cert('sn-1', -2)])])).values();
     expect(alert?.annotations).toMatchObject({ days_left: '-2', summary: 'Certificate sn-1 of device o1/a1 has expired' });
   });
 
-  it('annotates the revoked alert with revoker and reason, and starts it at the event', () => {
-    const [alert] = evaluate([], [hold('sn-1', 2)]).values();
+  it('annotates the revoked alert with revoker and reason, and starts it at the event', async () => {
+    const [alert] = (await evaluate([], [hold('sn-1', 2)])).values();
     expect(alert?.annotations).toMatchObject({
       revoker: 'IoT_Hub',
       revoker_reason: 'KEY COMPROMISE',
@@ -149,13 +149,13 @@ describe('evaluateAlerts: labels and annotations', () => {
     expect(alert?.since).toBe(NOW - 2 * HOUR);
   });
 
-  it('leaves not_after out of a revoked alert whose certificate was unknown', () => {
-    const [alert] = evaluate([], [hold('sn-1', 2, { notAfter: null })]).values();
+  it('leaves not_after out of a revoked alert whose certificate was unknown', async () => {
+    const [alert] = (await evaluate([], [hold('sn-1', 2, { notAfter: null })])).values();
     expect(alert?.annotations).not.toHaveProperty('not_after');
   });
 
-  it('keys each alert by its sorted labels', () => {
-    const [alert] = evaluate([record(BY_ASSET, [cert('sn-1', 20)])]).values();
+  it('keys each alert by its sorted labels', async () => {
+    const [alert] = (await evaluate([record(BY_ASSET, [cert('sn-1', 20)])])).values();
     const reversed = Object.fromEntries(Object.entries(alert!.labels).reverse());
     expect(alert?.key).toBe(alertKey(reversed));
     expect(alertKey({ ...alert!.labels, severity: 'critical' })).not.toBe(alert?.key);
@@ -177,7 +177,7 @@ describe('holdFromEvent', () => {
     revokerReason: 'KEY COMPROMISE',
   };
 
-  it('takes the device, time and revoker from the event and notAfter from the fleet', () => {
+  it('takes the device, time and revoker from the event and notAfter from the fleet', async () => {
     const revoked = { ...cert('sn-1', 100, 'revoked') };
     const found = holdFromEvent(event, (id) => (id === 'o1/a1' ? record(BY_ASSET, [revoked]) : undefined));
     expect(found).toEqual({
@@ -190,7 +190,7 @@ describe('holdFromEvent', () => {
     });
   });
 
-  it('has no notAfter when the fleet no longer holds the certificate', () => {
+  it('has no notAfter when the fleet no longer holds the certificate', async () => {
     expect(holdFromEvent(event, () => undefined).notAfter).toBeNull();
   });
 });

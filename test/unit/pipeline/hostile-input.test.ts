@@ -58,7 +58,7 @@ function expectWellFormed(certificates: readonly Certificate[]): void {
 /** The scrape parses strictly; every alert has valid label names and string values, and posts as JSON. */
 async function expectValidOutputs(metrics: MonitorMetrics, fleet: FleetView, holds: Iterable<RevokedHold>): Promise<void> {
   expect(parseExposition(await metrics.render()).length).toBeGreaterThan(0);
-  const alerts = evaluateAlerts({
+  const alerts = await evaluateAlerts({
     records: fleet.records(),
     holds,
     now: NOW,
