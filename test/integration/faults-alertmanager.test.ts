@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { cleanupAfterEach } from '../support/cleanup.js';
 import { startAlertmanager, type AlertmanagerServer } from '../support/alertmanager.js';
 import { sample, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 
 let simulator: Simulator;
-const cleanups: Array<() => Promise<void>> = [];
+const { defer } = cleanupAfterEach();
 
 beforeAll(async () => {
   simulator = await startSimulator({ devices: 30, seed: 31 });
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 afterAll(async () => {
@@ -35,13 +32,13 @@ schedule: { cron: "0 0 1 1 *", runOnStart: true }
 alertmanager: { urls: ["http://127.0.0.1:${port}"], labels: { run: "${run}" }, timeoutMs: 1000, ${alertmanager} }
 log: { level: info }
 `);
-  cleanups.push(() => daemon.kill());
+  defer(() => daemon.kill());
   return { daemon, port, run };
 }
 
 async function alertmanagerOn(port: number): Promise<AlertmanagerServer> {
   const am = await startAlertmanager({ port });
-  cleanups.push(() => am.stop());
+  defer(() => am.stop());
   return am;
 }
 

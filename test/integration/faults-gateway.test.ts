@@ -1,21 +1,13 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
+import { cleanupAfterEach } from '../support/cleanup.js';
 import { runCli, writeConfig } from '../support/cli.js';
 import { sample, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { waitFor } from '../support/wait.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function simulator(options: Parameters<typeof startSimulator>[0]): Promise<Simulator> {
-  const started = await startSimulator(options);
-  cleanups.push(() => started.close());
-  return started;
-}
+const { defer, simulator } = cleanupAfterEach();
 
 /**
  * Every request the simulator (the only HTTP server of this process) receives, as it arrives:
@@ -29,7 +21,7 @@ function watchRequests(onRequest: (request: IncomingMessage) => void = () => und
     onRequest(request);
   };
   subscribe('http.server.request.start', listener);
-  cleanups.push(() => void unsubscribe('http.server.request.start', listener));
+  defer(() => void unsubscribe('http.server.request.start', listener));
   return seen;
 }
 
@@ -41,7 +33,7 @@ inventory: { discover: [{ orgId: demo-org }] }
 schedule: ${schedule}
 log: { level: info }
 `);
-  cleanups.push(() => started.kill());
+  defer(() => started.kill());
   return started;
 }
 
@@ -130,7 +122,7 @@ enos: { baseUrl: "${sim.url}", appKey: demo-app-key, appSecret: not-the-secret, 
 inventory: { discover: [{ orgId: demo-org }] }
 schedule: { cron: "* * * * * *", runOnStart: true }
 `);
-    cleanups.push(() => d.kill());
+    defer(() => d.kill());
     const body = await d.waitForMetrics((b) => scans(b, 'failure') >= 3, 'three failed scans');
     expect(Date.now() - startedAt).toBeLessThan(30_000);
 

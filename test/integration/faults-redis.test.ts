@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
 import { deviceId } from '../../src/domain/device-id.js';
 import { decodeEvent, decodeSnapshotEntry } from '../../src/state/codec.js';
 import { storeKeys } from '../../src/state/redis-store.js';
+import { cleanupAfterEach } from '../support/cleanup.js';
 import { startAlertmanager, type AlertmanagerServer } from '../support/alertmanager.js';
 import { runCli, writeConfig } from '../support/cli.js';
 import { sample, startDaemon, type TestDaemon } from '../support/daemon.js';
@@ -14,20 +15,11 @@ import { waitFor } from '../support/wait.js';
 /** The daemon's Redis deadline: /readyz must answer 503 within a small multiple of it. */
 const COMMAND_TIMEOUT_MS = 500;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function simulator(options: Parameters<typeof startSimulator>[0]): Promise<Simulator> {
-  const started = await startSimulator(options);
-  cleanups.push(() => started.close());
-  return started;
-}
+const { defer, simulator } = cleanupAfterEach();
 
 async function redis(persistent: boolean): Promise<RedisServer> {
   const started = await startRedis({ persistent });
-  cleanups.push(() => started.stop());
+  defer(() => started.stop());
   return started;
 }
 
@@ -41,7 +33,7 @@ store: { redisUrl: "${redisUrl}", keyPrefix: "${keyPrefix}", commandTimeoutMs: $
 log: { level: info }
 ${extra}
 `);
-  cleanups.push(() => started.kill());
+  defer(() => started.kill());
   return started;
 }
 
@@ -105,7 +97,7 @@ describe('the daemon when Redis fails', () => {
     const sim = await simulator({ devices: 30, seed: 22 });
     const server = await redis(false);
     const am = await startAlertmanager();
-    cleanups.push(() => am.stop());
+    defer(() => am.stop());
     const run = randomUUID();
     const keyPrefix = `faults-${run}:`;
     const keys = storeKeys(keyPrefix);
@@ -155,7 +147,7 @@ enos: { baseUrl: "${sim.url}", appKey: demo-app-key, appSecret: demo-app-secret,
 inventory: { discover: [{ orgId: demo-org }] }
 ${store}
 `);
-    cleanups.push(() => d.kill());
+    defer(() => d.kill());
     await waitFor(() => sim.stats.listRequests >= 100, { timeoutMs: 15_000, intervalMs: 5, what: 'a third of the scan' });
     const stoppedAt = Date.now();
     d.cli.process.kill('SIGTERM');
