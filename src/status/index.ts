@@ -32,6 +32,7 @@ export interface StatusPage extends HttpRoutes {
 const PAGE_CSP = `default-src 'none'; style-src ${PAGE_STYLE_SOURCE}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
 const COMMON_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+const PATHS = ['/', '/api/v1/certificates', '/api/v1/changes', '/api/v1/status'];
 const PAGE_CHANGES = 20;
 const PAGE_FAILING = 100;
 const DEFAULT_HISTORY_TIMEOUT_MS = 2_000;
@@ -62,22 +63,15 @@ class StatusService implements StatusPage {
   }
 
   async answer(method: string, path: string, search: string): Promise<HttpAnswer> {
+    if (!PATHS.includes(path)) return json(404, { error: 'not found; the API has /api/v1/certificates, /api/v1/changes and /api/v1/status' });
     if (method !== 'GET' && method !== 'HEAD') {
       return json(405, { error: `method ${method.slice(0, 16)} not allowed; use GET` }, { Allow: 'GET, HEAD' });
     }
     try {
-      switch (path) {
-        case '/':
-          return await this.#page(search);
-        case '/api/v1/certificates':
-          return json(200, this.#certificates(search));
-        case '/api/v1/changes':
-          return await this.#changes(search);
-        case '/api/v1/status':
-          return json(200, this.#status(search));
-        default:
-          return json(404, { error: 'not found; the API has /api/v1/certificates, /api/v1/changes and /api/v1/status' });
-      }
+      if (path === '/') return await this.#page(search);
+      if (path === '/api/v1/certificates') return json(200, this.#certificates(search));
+      if (path === '/api/v1/changes') return await this.#changes(search);
+      return json(200, this.#status(search));
     } catch (error) {
       if (error instanceof BadQuery) return json(400, { error: error.message });
       throw error;

@@ -150,6 +150,7 @@ describe('status API', () => {
   it('answers an unknown API path with a JSON 404 and serves only its own paths', async () => {
     const { page } = statusPage();
     expect((await get(page, '/api/v2/certificates')).status).toBe(404);
+    expect((await page.answer('POST', '/api/v1/scan', '')).status).toBe(404);
     expect((await get(page, '/api/v1/certificates/')).json).toEqual({ error: expect.stringContaining('not found') });
     expect(['/', '/api', '/api/v1/status'].every((path) => page.serves(path))).toBe(true);
     expect(['/metrics', '/healthz', '/readyz', '/index.html', '/favicon.ico'].some((path) => page.serves(path))).toBe(false);
