@@ -154,6 +154,8 @@ export class Daemon {
   #leadershipChanged(leader: boolean): void {
     this.#monitor.metrics.setLeader(leader);
     if (leader) void this.#monitor.loadAlertState();
+    // Only the leader sends alerts: a replica that stopped leading no longer reports any as firing.
+    else this.#monitor.metrics.setAlertsFiring([]);
   }
 
   async #resendAlerts(): Promise<void> {
