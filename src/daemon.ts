@@ -100,7 +100,10 @@ export class Daemon {
     const done = this.#monitor
       .scan(controller.signal)
       .then(
-        () => undefined,
+        () => {
+          // The lease may have been lost while the scan ran: its alerts are not this replica's.
+          if (!this.leader) this.#monitor.metrics.setAlertsFiring([]);
+        },
         (error: unknown) => this.#log.error({ err: error }, 'scan failed'),
       )
       .finally(() => {

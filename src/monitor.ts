@@ -57,6 +57,7 @@ export class Monitor {
       fleet: this.fleet,
       sink: createAlertSink(config.alertmanager, {
         log: deps.log,
+        clock: deps.clock,
         observer: {
           notification: (outcome) => this.metrics.alertmanagerNotification(outcome),
           dropped: (count) => this.metrics.alertsDropped(count),

@@ -168,7 +168,7 @@ export class MonitorMetrics {
     for (const outcome of ['success', 'failure']) this.#notifications.inc({ outcome }, 0);
     this.#alertsDropped = new Counter({
       name: 'enos_alertmanager_alerts_dropped_total',
-      help: 'Alerts dropped because the Alertmanager send queue was full.',
+      help: 'Alerts given up on: rejected by an Alertmanager (4xx), or unsent when shutdown stopped waiting.',
       registers,
     });
     this.#alertsFiring = new Gauge({
