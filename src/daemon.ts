@@ -112,7 +112,11 @@ export class Daemon {
     const done = this.#monitor
       .scan(controller.signal)
       .then(
-        (report) => this.#status?.scanFinished(report.summary),
+        (report) => {
+          this.#status?.scanFinished(report.summary);
+          // The lease may have been lost while the scan ran: its alerts are not this replica's.
+          if (!this.leader) this.#monitor.metrics.setAlertsFiring([]);
+        },
         (error: unknown) => this.#log.error({ err: error }, 'scan failed'),
       )
       .finally(() => {
@@ -166,6 +170,8 @@ export class Daemon {
   #leadershipChanged(leader: boolean): void {
     this.#monitor.metrics.setLeader(leader);
     if (leader) void this.#monitor.loadAlertState();
+    // Only the leader sends alerts: a replica that stopped leading no longer reports any as firing.
+    else this.#monitor.metrics.setAlertsFiring([]);
   }
 
   async #resendAlerts(): Promise<void> {
