@@ -1,19 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type Config } from '../../src/config/load.js';
-import { Monitor } from '../../src/monitor.js';
+import type { Monitor } from '../../src/monitor.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { decodeEvent } from '../../src/state/codec.js';
 import { RedisStore, storeKeys } from '../../src/state/redis-store.js';
-import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { cleanupAfterEach } from '../support/cleanup.js';
 import { runCli, writeConfig } from '../support/cli.js';
 import { sample, startDaemon } from '../support/daemon.js';
 import { devicePicker, healthy } from '../support/monitor.js';
 import { freePort } from '../support/ports.js';
-import { redisCommand, type RedisServer } from '../support/redis.js';
+import { redisCommand } from '../support/redis.js';
 import { startSentinelSet, type SentinelSet } from '../support/sentinel.js';
+import { awaitReplicated, monitorOn, scanOnce, storedEvents, storedSnapshots } from '../support/topology.js';
 import { waitFor } from '../support/wait.js';
 
 const { defer, simulator } = cleanupAfterEach();
@@ -39,31 +37,10 @@ function sentinelYaml(name: string, sentinelUrls: readonly string[], keyPrefix: 
 }
 
 function monitorFor(sim: Simulator, keyPrefix: string): Monitor {
-  const config: Config = parseConfig(
-    `
-enos: { baseUrl: "${sim.url}", appKey: demo-app-key, appSecret: demo-app-secret, maxRequestsPerSecond: 0, concurrency: 4,
-        maxAttempts: 2, retryBaseDelayMs: 1, retryMaxDelayMs: 5, requestTimeoutMs: 2000 }
-inventory: { discover: [{ orgId: demo-org }] }
-${sentinelYaml(set.name, set.sentinelUrls, keyPrefix)}
-`,
-    'sentinel-test.yaml',
-    {},
-  );
-  const monitor = new Monitor(config, { log: silentLogger, clock: systemClock });
+  const monitor = monitorOn(sim, sentinelYaml(set.name, set.sentinelUrls, keyPrefix));
   defer(() => monitor.close());
   return monitor;
 }
-
-/** `type:certSN` of every event the current master holds, oldest first. */
-async function storedEvents(master: RedisServer, keyPrefix: string): Promise<string[]> {
-  const entries = (await redisCommand(master.port, 'XRANGE', storeKeys(keyPrefix).events, '-', '+')) as Array<[string, string[]]>;
-  return entries.map(([, fields]) => {
-    const event = decodeEvent(fields[fields.indexOf('e') + 1]!);
-    return `${event.type}:${event.certSN}`;
-  });
-}
-
-const scanOnce = (monitor: Monitor) => monitor.scan(new AbortController().signal);
 
 describe('Redis behind Sentinel', () => {
   it('records the changes of the scan after a failover once, on the promoted replica', async () => {
@@ -74,20 +51,22 @@ describe('Redis behind Sentinel', () => {
     const target = devicePicker(sim, Date.now())(healthy);
     const revoked = `revoked:${String(target.cert!.certSN)}`;
     sim.fleet.revoke(target.ref, String(target.cert!.certSN));
-    // Replication is asynchronous: the baseline must be on the replica before its master dies.
+    // The baseline must be on the replica before its master dies.
     const before = await set.master();
-    await redisCommand(before.port, 'WAIT', '1', '5000');
+    await awaitReplicated(before.port);
 
     const promoted = await set.killMasterAndAwaitFailover();
     expect(promoted.port).not.toBe(before.port);
+    // The client finds the promoted replica through the Sentinels by itself.
+    await waitFor(() => monitor.store.ping().then(() => true, () => false), { timeoutMs: 10_000, what: 'the store to answer again' });
 
     const after = await scanOnce(monitor);
     expect(after.summary.result).toBe('success');
     expect(after.events.map((e) => `${e.type}:${e.certSN}`)).toEqual([revoked]);
-    expect(Number(await redisCommand(promoted.port, 'HLEN', storeKeys(keyPrefix).snapshots))).toBe(30);
-    expect(await storedEvents(promoted, keyPrefix)).toEqual([revoked]);
+    expect(await storedSnapshots(promoted.port, keyPrefix)).toBe(30);
+    expect(await storedEvents(promoted.port, keyPrefix)).toEqual([revoked]);
     expect((await scanOnce(monitor)).events).toEqual([]);
-    expect(await storedEvents(promoted, keyPrefix)).toEqual([revoked]);
+    expect(await storedEvents(promoted.port, keyPrefix)).toEqual([revoked]);
   });
 
   it('ends a scan whose master dies mid-scan without a crash; the next scan completes and no change is recorded twice', async () => {
@@ -99,7 +78,7 @@ describe('Redis behind Sentinel', () => {
     const targets = [pick(healthy), pick(healthy), pick(healthy)];
     for (const { ref, cert } of targets) sim.fleet.revoke(ref, String(cert!.certSN));
     const expected = targets.map(({ cert }) => `revoked:${String(cert!.certSN)}`).sort();
-    await redisCommand((await set.master()).port, 'WAIT', '1', '5000');
+    await awaitReplicated((await set.master()).port);
 
     // 120 devices, 20 ms each, 4 at a time: the scan runs for over half a second.
     const scan = scanOnce(monitor);
@@ -113,9 +92,9 @@ describe('Redis behind Sentinel', () => {
     let last = await scanOnce(monitor);
     for (let i = 0; i < 5 && last.summary.result !== 'success'; i++) last = await scanOnce(monitor);
     expect(last.summary.result).toBe('success');
-    expect(Number(await redisCommand(promoted.port, 'HLEN', storeKeys(keyPrefix).snapshots))).toBe(120);
+    expect(await storedSnapshots(promoted.port, keyPrefix)).toBe(120);
     // Each revocation is in the promoted replica's history exactly once, whichever scan recorded it.
-    expect((await storedEvents(promoted, keyPrefix)).sort()).toEqual(expected);
+    expect((await storedEvents(promoted.port, keyPrefix)).sort()).toEqual(expected);
     expect((await scanOnce(monitor)).events).toEqual([]);
   });
 
@@ -133,7 +112,7 @@ describe('Redis behind Sentinel', () => {
     defer(() => standby.close());
     expect(await leader.acquireLease('replica-a', 60_000)).toBe(true);
     expect(await standby.acquireLease('replica-b', 60_000)).toBe(false);
-    await redisCommand((await set.master()).port, 'WAIT', '1', '5000');
+    await awaitReplicated((await set.master()).port);
 
     await set.killMasterAndAwaitFailover();
 

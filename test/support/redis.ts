@@ -85,7 +85,8 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 
 async function launch(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
   const appendOnly = options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...appendOnly, '--dir', dir];
+  // A replica syncs at once instead of after the default 5 s wait for more replicas.
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...appendOnly, '--dir', dir, '--repl-diskless-sync-delay', '0'];
   if (options.replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
   if (options.cluster || options.clusterMember) {
     // Without an announced address a lone node reports its slots as served by host "".
