@@ -35,6 +35,8 @@ export class Monitor {
   readonly #api: EnosApi;
   readonly #log: Logger;
   readonly #syncedVersions = new Map<string, number>();
+  /** Start of the last complete scan here; forgotten when records arrive from the store instead. */
+  #lastCompleteScanStartedAt: number | undefined;
 
   constructor(
     readonly config: Config,
@@ -55,6 +57,7 @@ export class Monitor {
       fleet: this.fleet,
       sink: createAlertSink(config.alertmanager, {
         log: deps.log,
+        clock: deps.clock,
         observer: {
           notification: (outcome) => this.metrics.alertmanagerNotification(outcome),
           dropped: (count) => this.metrics.alertsDropped(count),
@@ -80,6 +83,7 @@ export class Monitor {
       this.fleet.set({ id, device: snapshot.device, query: 'ok', certificates: snapshot.certificates });
       applied++;
     }
+    if (applied > 0) this.#lastCompleteScanStartedAt = undefined;
     return applied;
   }
 
@@ -106,9 +110,11 @@ export class Monitor {
         thresholds: this.config.thresholds,
         concurrency: this.config.enos.concurrency,
         observer: this.metrics,
+        ...(this.#lastCompleteScanStartedAt !== undefined ? { lastCompleteScanStartedAt: this.#lastCompleteScanStartedAt } : {}),
       },
       signal,
     );
+    if (report.summary.inventoryComplete && !report.summary.aborted) this.#lastCompleteScanStartedAt = report.summary.startedAt;
     this.metrics.scanFinished(report.summary);
     this.#log.info({ ...report.summary, changes: report.events.length }, 'scan finished');
     await this.alerts.afterScan(report.events);

@@ -165,6 +165,7 @@ const serverSchema = z
   .strictObject({
     host: nonEmpty.default('0.0.0.0'),
     port: nonNegativeInt.max(65_535).default(9464),
+    statusPage: z.boolean().default(true),
   })
   .prefault({});
 

@@ -17,6 +17,21 @@ export interface MetricsSource {
   exposition(encoding: ContentEncoding): Promise<ExpositionBody>;
 }
 
+/** A response other than the built-in endpoints' (the status page and its API). */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** More paths on the same server; it answers every method for them (405 is theirs to say). */
+export interface HttpRoutes {
+  serves(path: string): boolean;
+  /** `search` is the query string with its `?`, or empty. */
+  answer(method: string, path: string, search: string): Promise<HttpAnswer>;
+}
+
 export interface HttpServerOptions {
   readonly host: string;
   readonly port: number;
@@ -26,6 +41,8 @@ export interface HttpServerOptions {
   readonly log: Logger;
   /** A readiness check still pending after this long answers 503 (default 5 s). */
   readonly readyTimeoutMs?: number;
+  /** The status page and API; absent: those paths are 404. */
+  readonly routes?: HttpRoutes;
 }
 
 export interface HttpServer {
@@ -71,7 +88,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<void> {
-  const path = (req.url ?? '/').split('?', 1)[0];
+  const url = req.url ?? '/';
+  const path = url.split('?', 1)[0]!;
+  if (options.routes?.serves(path)) {
+    const answer = await options.routes.answer(req.method ?? 'GET', path, url.slice(path.length));
+    send(res, answer.status, answer.contentType, answer.body, answer.headers);
+    return;
+  }
   if (path !== '/metrics' && path !== '/healthz' && path !== '/readyz') {
     send(res, 404, TEXT, 'not found\n');
     return;
@@ -143,12 +166,19 @@ async function isReady(ready: () => Promise<boolean> | boolean, timeoutMs: numbe
 }
 
 /** Ends the response; a request that carried a body gets its connection closed rather than drained. */
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): void {
   const text = Buffer.from(body);
   res.writeHead(status, {
     'Content-Type': contentType,
     'Content-Length': text.length,
     'Cache-Control': 'no-store',
+    ...extraHeaders,
     ...(hasRequestBody(res.req) ? { Connection: 'close' } : {}),
   });
   res.end(text);

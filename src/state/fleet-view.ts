@@ -12,6 +12,8 @@ export interface DeviceRecord {
   readonly query: QueryResult;
   /** The failure reason (an Outcome or `store_error`) when query is not ok. */
   readonly reason?: string;
+  /** On a failing device only: epoch ms of its last good answer as far as known (absent: never). */
+  readonly lastAnswerAt?: number;
   readonly certificates: readonly Certificate[];
 }
 

@@ -32,6 +32,20 @@ export const NASTY_STRINGS: readonly string[] = [
   'b'.repeat(5_000),
 ];
 
+/** Strings that become markup or script when a page inserts them unescaped. */
+export const MARKUP_STRINGS: readonly string[] = [
+  '<script>document.documentElement.dataset.injected="script"</script>',
+  '"><img src=x onerror="document.documentElement.dataset.injected=\'img\'">',
+  "' onmouseover='document.documentElement.dataset.injected=1",
+  '</style><script>document.documentElement.dataset.injected="style"</script>',
+  '</textarea></title><svg onload="document.documentElement.dataset.injected=\'svg\'">',
+  '<!-- ',
+  ']]><![CDATA[',
+  'javascript:document.documentElement.dataset.injected=1',
+  '&lt;b&gt;already escaped&amp;',
+  '<a href="https://example.invalid/">link</a><link rel="stylesheet" href="https://example.invalid/x.css">',
+];
+
 /** Dates that are out of range, of the wrong kind, or absurd but valid. */
 const NASTY_DATES: readonly unknown[] = [
   0,
