@@ -175,6 +175,15 @@ const metricsSchema = z
   })
   .prefault({});
 
+const auditSchema = z
+  .strictObject({
+    minRsaBits: positiveInt.default(2048),
+    minEcBits: positiveInt.default(256),
+    maxAgeDays: z.number().min(0).default(0),
+    dateToleranceSeconds: nonNegativeInt.default(86_400),
+  })
+  .prefault({});
+
 const logSchema = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -190,6 +199,7 @@ export const configSchema = z.strictObject({
   alertmanager: alertmanagerSchema,
   server: serverSchema,
   metrics: metricsSchema,
+  audit: auditSchema,
   log: logSchema,
 });
 

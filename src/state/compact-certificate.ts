@@ -32,7 +32,7 @@ type BaseField =
  * as they are, so their values must be compact already. Nothing else of the caller's object is
  * kept (a raw PEM or answer never is).
  */
-const EXTENSION_FIELDS = [] as const satisfies ReadonlyArray<keyof Certificate>;
+const EXTENSION_FIELDS = ['pem'] as const satisfies ReadonlyArray<keyof Certificate>;
 
 type UnlistedField = Exclude<keyof Certificate, BaseField | (typeof EXTENSION_FIELDS)[number]>;
 // Fails to compile when Certificate gains a field that is neither kept nor listed as an extension.
