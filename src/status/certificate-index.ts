@@ -1,5 +1,5 @@
 import type { QueryResult } from '../domain/device.js';
-import type { Certificate, CertificateStatus } from '../domain/types.js';
+import type { CertificateStatus } from '../domain/types.js';
 import type { DeviceRecord, FleetView } from '../state/fleet-view.js';
 
 export const STATUSES: readonly CertificateStatus[] = ['valid', 'revoked', 'expired'];
@@ -103,10 +103,10 @@ export interface IndexView {
  * listener so that no request sorts the fleet. A device whose certificates changed gets a new
  * generation (its old entries are dead) and its certificates go to a pending list; the next read,
  * or the change that makes the list long, sorts only the pending entries and merges them into the
- * ordered ones (a warm start of the whole fleet thus merges in slices, never in one long sort). A device a scan sets again
- * unchanged (the usual case) costs a fingerprint comparison. States are not stored: they depend
- * on the time and are derived at read time from status, notAfter and the device's latest valid
- * notAfter, so time passing needs no maintenance.
+ * ordered ones (a warm start of the whole fleet thus merges in slices, never in one long sort).
+ * A device that a scan sets again with the same certificates costs nothing. States are not
+ * stored: they depend on the time and are derived at read time from status, notAfter and the
+ * device's latest valid notAfter, so time passing needs no maintenance.
  */
 export class CertificateIndex {
   readonly #slotOf = new Map<string, number>();
@@ -118,7 +118,6 @@ export class CertificateIndex {
   #org = new Uint32Array(16);
   #query = new Uint8Array(16);
   #generation = new Uint32Array(16);
-  #fingerprint = new Float64Array(16);
   #certificateCount = new Uint32Array(16);
   #latestValid = new Float64Array(16);
   #ordered = new Entries(0);
@@ -128,8 +127,8 @@ export class CertificateIndex {
   #dirty = false;
 
   constructor(fleet: FleetView) {
-    for (const record of fleet.records()) this.#update(record.id, record);
-    fleet.onChange((id, record) => this.#update(id, record));
+    for (const record of fleet.records()) this.#update(record.id, record, undefined);
+    fleet.onChange((id, record, previous) => this.#update(id, record, previous));
   }
 
   /** Devices whose last query failed (error or not found): id → reason, in the order they failed. */
@@ -158,7 +157,7 @@ export class CertificateIndex {
     };
   }
 
-  #update(id: string, record: DeviceRecord | undefined): void {
+  #update(id: string, record: DeviceRecord | undefined, previous: DeviceRecord | undefined): void {
     let slot = this.#slotOf.get(id);
     if (record === undefined) {
       if (slot !== undefined) this.#release(id, slot);
@@ -167,15 +166,12 @@ export class CertificateIndex {
     // A failing device keeps its place in the map: the order in which devices started failing.
     if (record.query === 'ok') this.#failures.delete(id);
     else this.#failures.set(id, record.reason ?? record.query);
-    const fingerprint = fingerprintOf(record.certificates);
-    if (slot === undefined) slot = this.#allocate(id);
-    else if (this.#fingerprint[slot] === fingerprint && this.#certificateCount[slot] === record.certificates.length) {
-      this.#query[slot] = QUERY_RESULTS.indexOf(record.query);
-      return;
-    }
-    this.#org[slot] = this.#orgOf(record.device.orgId);
+    // The fleet view keeps a device's certificates array when a scan brings the same ones again.
+    const unchanged = slot !== undefined && previous !== undefined && previous.certificates === record.certificates;
+    slot ??= this.#allocate(id);
     this.#query[slot] = QUERY_RESULTS.indexOf(record.query);
-    this.#fingerprint[slot] = fingerprint;
+    if (unchanged) return;
+    this.#org[slot] = this.#orgOf(record.device.orgId);
     this.#liveEntries += record.certificates.length - this.#certificateCount[slot]!;
     this.#certificateCount[slot] = record.certificates.length;
     const generation = ++this.#generation[slot]!;
@@ -227,7 +223,6 @@ export class CertificateIndex {
     this.#org = grown(this.#org, new Uint32Array(size));
     this.#query = grown(this.#query, new Uint8Array(size));
     this.#generation = grown(this.#generation, new Uint32Array(size));
-    this.#fingerprint = grown(this.#fingerprint, new Float64Array(size));
     this.#certificateCount = grown(this.#certificateCount, new Uint32Array(size));
     this.#latestValid = grown(this.#latestValid, new Float64Array(size));
   }
@@ -295,28 +290,4 @@ function upperBound(values: Float64Array, length: number, value: number, from: n
 function grown<T extends Float64Array | Uint32Array | Uint8Array>(from: T, to: T): T {
   to.set(from as never);
   return to;
-}
-
-const word = new Float64Array(1);
-const words = new Uint32Array(word.buffer);
-
-/**
- * A 53-bit fingerprint of what the index keeps of a device's certificates (notAfter and status,
- * in order): two independent 32-bit hashes, so that an unchanged device is recognised without
- * holding on to its certificates.
- */
-function fingerprintOf(certificates: readonly Certificate[]): number {
-  let a = 0x811c9dc5 ^ certificates.length;
-  let b = 0x01000193 ^ Math.imul(certificates.length, 0x9e3779b1);
-  const mix = (value: number): void => {
-    a = Math.imul(a ^ value, 0x01000193);
-    b = Math.imul(b ^ value, 0x85ebca6b) ^ (b >>> 15);
-  };
-  for (const cert of certificates) {
-    word[0] = cert.notAfter;
-    mix(words[0]!);
-    mix(words[1]!);
-    mix(STATUS_CODE[cert.status]);
-  }
-  return (a >>> 0) * 2 ** 21 + ((b >>> 0) >>> 11);
 }

@@ -169,9 +169,9 @@ class StatusService implements StatusPage {
     const devices: FailingDevice[] = [];
     let total = 0;
     for (const [id, reason] of this.#index.failures()) {
-      const device = this.#deps.fleet.get(id)?.device;
-      if (device === undefined || (org !== undefined && device.orgId !== org)) continue;
-      if (devices.length < PAGE_FAILING) devices.push({ device, reason });
+      const record = this.#deps.fleet.get(id);
+      if (record === undefined || (org !== undefined && record.device.orgId !== org)) continue;
+      if (devices.length < PAGE_FAILING) devices.push({ device: record.device, reason, lastAnswerAt: record.lastAnswerAt });
       total++;
     }
     return { total, devices };

@@ -12,6 +12,8 @@ export type ListedCertificate = ReportCertificate & { readonly findings?: readon
 export interface FailingDevice {
   readonly device: DeviceRef;
   readonly reason: string;
+  /** Epoch ms of its last good answer, when known. */
+  readonly lastAnswerAt?: number | undefined;
 }
 
 /** What the page's filters and paging asked for. */
@@ -138,8 +140,9 @@ function failingSection({ failing }: PageModel): Html {
 ${
   failing.devices.length === 0
     ? html`<p class="empty">Every device answered its last query.</p>`
-    : html`<table class="list" id="failing-table">${columns('', 'w-org', '')}<thead><tr><th>Device</th><th>Org</th><th>Reason</th></tr></thead><tbody>${failing.devices.map(
-        ({ device, reason }) => html`<tr><td data-label="Device" class="text">${deviceName(device)}</td><td data-label="Org" class="text">${device.orgId}</td><td data-label="Reason" class="mono text">${reason}</td></tr>`,
+    : html`<table class="list" id="failing-table">${columns('', 'w-org', '', 'w-date')}<thead><tr><th>Device</th><th>Org</th><th>Reason</th><th>Last good answer</th></tr></thead><tbody>${failing.devices.map(
+        ({ device, reason, lastAnswerAt }) =>
+          html`<tr><td data-label="Device" class="text">${deviceName(device)}</td><td data-label="Org" class="text">${device.orgId}</td><td data-label="Reason" class="mono text">${reason}</td><td data-label="Last good answer" class="mono">${lastAnswerAt === undefined ? 'never' : iso(lastAnswerAt).slice(0, 16)}</td></tr>`,
       )}</tbody></table>`
 }
 </section>`;
