@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers/promises';
-import { assessCertificates } from '../domain/certificate.js';
+import { assessCertificates, type AssessedCertificate } from '../domain/certificate.js';
 import { deviceState, type QueryResult } from '../domain/device.js';
 import { sameCertificates } from '../domain/same-certificates.js';
 import type { Certificate, CertificateState, DeviceRef, DeviceState, Thresholds } from '../domain/types.js';
@@ -31,7 +31,11 @@ export interface OrgCounts {
   deviceTotal: number;
 }
 
-/** Which of a device's certificates have series, e.g. `101`; the samples are rebuilt when it changes. */
+/**
+ * Which of a device's certificates have series, one character each (`0` none, `1` shown, `2` shown
+ * and superseded), then `!` when the device has no valid certificate; the samples are rebuilt when
+ * it changes.
+ */
 type Shown = string;
 
 /** What one device contributes, evaluated at one instant; valid until `validUntil`. */
@@ -196,18 +200,22 @@ export class FleetSeries {
     const states = assessed.map((a) => a.state);
     let validUntil = Infinity;
     for (const cert of device.certificates) validUntil = Math.min(validUntil, nextStateChange(cert, now, this.#thresholds));
-    return { states, device: deviceState(device.query, assessed), validUntil, shown: this.#shown(states) };
+    const state = deviceState(device.query, assessed);
+    return { states, device: state, validUntil, shown: this.#shown(assessed, state) };
   }
 
   /** `expiring` shows certificates in warning, critical, expired or revoked state. */
-  #shown(states: readonly CertificateState[]): Shown {
+  #shown(assessed: readonly AssessedCertificate[], device: DeviceState): Shown {
     if (this.#mode === 'none') return '';
-    return states.map((state) => (this.#mode === 'all' || state !== 'ok' ? '1' : '0')).join('');
+    const certificates = assessed.map(({ state, superseded }) => (this.#mode === 'all' || state !== 'ok' ? (superseded ? '2' : '1') : '0'));
+    return certificates.join('') + (device === 'no_valid_certificate' ? '!' : '');
   }
 
   #samples(device: Device, shown: Shown): DeviceSamples | undefined {
-    if (!shown.includes('1')) return undefined;
-    return deviceSamples(device.labels, device.certificates.filter((_, index) => shown[index] === '1'));
+    if (!/[12!]/.test(shown)) return undefined;
+    const certificates = device.certificates.filter((_, index) => shown[index] === '1' || shown[index] === '2');
+    const superseded = new Set(device.certificates.filter((_, index) => shown[index] === '2'));
+    return deviceSamples(device.labels, certificates, superseded, shown.endsWith('!'));
   }
 
   #count(entry: DeviceEntry, sign: 1 | -1): void {

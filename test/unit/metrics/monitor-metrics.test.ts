@@ -310,6 +310,39 @@ describe('MonitorMetrics: per-certificate series', () => {
     clock.advance(200 * DAY_MS);
     expect(certSerials(await scrape())).toEqual(['critical', 'expired', 'healthy', 'ok', 'revoked', 'warning']);
   });
+
+  it.each(['all', 'expiring'] as const)('mode %s: marks superseded certificates (no status label) as long as they are', async (mode) => {
+    const { fleet, clock, scrape } = setup(mode);
+    fleet.set(record(DEVICE, [cert('old', 20), cert('older', -5, { status: 'expired' }), cert('new', 45)]));
+    const superseded = async () => select(await scrape(), 'enos_certificate_superseded').map((s) => s.labels);
+    expect(await superseded()).toEqual([
+      { org_id: 'o1', asset_id: 'a1', product_key: '', device_key: '', cert_sn: 'old' },
+      { org_id: 'o1', asset_id: 'a1', product_key: '', device_key: '', cert_sn: 'older' },
+    ]);
+    clock.advance(16 * DAY_MS); // 'new' has 29 days left: warning, it supersedes nothing now
+    expect(await superseded()).toEqual([]);
+  });
+
+  it.each(['all', 'expiring'] as const)('mode %s: marks devices whose certificates are all expired or revoked', async (mode) => {
+    const { fleet, clock, scrape } = setup(mode);
+    fleet.set(record({ orgId: 'o1', assetId: 'revoked-only' }, [cert('r', 300, { status: 'revoked' })]));
+    fleet.set(record({ orgId: 'o1', assetId: 'ending' }, [cert('e', 1)]));
+    fleet.set(record({ orgId: 'o1', assetId: 'healthy' }, [cert('h', 300), cert('r2', 400, { status: 'revoked' })]));
+    fleet.set(record({ orgId: 'o1', assetId: 'empty' }, []));
+    const devices = async () => select(await scrape(), 'enos_device_no_valid_certificate').map((s) => s.labels.asset_id).sort();
+    expect(await devices()).toEqual(['revoked-only']);
+    clock.advance(2 * DAY_MS);
+    expect(await devices()).toEqual(['ending', 'revoked-only']);
+  });
+
+  it('mode none: neither superseded nor per-device series', async () => {
+    const { fleet, scrape } = setup('none');
+    fleet.set(record(DEVICE, [cert('old', 20), cert('new', 45)]));
+    fleet.set(record({ orgId: 'o1', assetId: 'revoked-only' }, [cert('r', 300, { status: 'revoked' })]));
+    const samples = await scrape();
+    expect(select(samples, 'enos_certificate_superseded')).toEqual([]);
+    expect(select(samples, 'enos_device_no_valid_certificate')).toEqual([]);
+  });
 });
 
 describe('MonitorMetrics: state aggregates', () => {

@@ -8,14 +8,14 @@ interface Member extends BucketMember {
 }
 
 function member(id: string, labels: string, version: number, shows = true): Member {
-  const samples: DeviceSamples = [`a{${labels}} ${version}\n`, version % 3 === 0 ? '' : `b{${labels}} ${version}\n`, `c{${labels}} ✓${version}\n`];
+  const samples: DeviceSamples = [`a{${labels}} ${version}\n`, version % 3 === 0 ? '' : `b{${labels}} ${version}\n`, `c{${labels}} ✓${version}\n`, version % 2 === 0 ? `d{${labels}} 1\n` : '', version % 5 === 0 ? `e{${labels}} 1\n` : ''];
   return { id, labels, pending: shows ? samples : undefined, spans: undefined };
 }
 
 /** What the bucket must write: per family, the text of the first member of each label set, in any order. */
 function expected(members: readonly { labels: string; text: DeviceSamples | undefined }[]): string[][] {
   const seen = new Set<string>();
-  const families: string[][] = [[], [], []];
+  const families: string[][] = [[], [], [], [], []];
   for (const { labels, text } of members) {
     if (seen.has(labels)) continue;
     seen.add(labels);
@@ -34,7 +34,13 @@ describe('SampleBucket', () => {
     const bucket = new SampleBucket<Member>();
     bucket.set('1', member('1', 'x="1"', 1));
     bucket.set('2', member('2', 'x="2"', 2));
-    expect(written(bucket)).toEqual([['a{x="1"} 1', 'a{x="2"} 2'], ['b{x="1"} 1', 'b{x="2"} 2'], ['c{x="1"} ✓1', 'c{x="2"} ✓2']]);
+    expect(written(bucket)).toEqual([
+      ['a{x="1"} 1', 'a{x="2"} 2'],
+      ['b{x="1"} 1', 'b{x="2"} 2'],
+      ['c{x="1"} ✓1', 'c{x="2"} ✓2'],
+      ['d{x="2"} 1'],
+      [],
+    ]);
   });
 
   it('shows the first of two members whose labels read alike, and the second once the first goes', () => {
