@@ -6,6 +6,7 @@ import { sameCertificates } from '../domain/same-certificates.js';
 import type { Certificate, CertificateState, DeviceRef, DeviceState, Thresholds } from '../domain/types.js';
 import type { DeviceRecord, FleetView } from '../state/fleet-view.js';
 import { deviceLabels, deviceSamples, FAMILY_HEADERS, type DeviceSamples } from './certificate-lines.js';
+import { EXPIRY_WINDOW_DAYS, expiryWindow, nextWindowChange } from './expiry-windows.js';
 import { cleanLabelValue } from './label-value.js';
 import { SampleBucket, type BucketMember } from './sample-bucket.js';
 import { nextStateChange } from './state-boundary.js';
@@ -28,6 +29,8 @@ export const DEVICE_STATES: readonly DeviceState[] = [
 export interface OrgCounts {
   readonly certificates: Record<CertificateState, number>;
   readonly devices: Record<DeviceState, number>;
+  /** Per EXPIRY_WINDOW_DAYS entry: certificates expiring within it (cumulative). */
+  readonly expiring: number[];
   deviceTotal: number;
 }
 
@@ -44,6 +47,8 @@ interface Evaluation {
   readonly device: DeviceState;
   readonly validUntil: number;
   readonly shown: Shown;
+  /** Per certificate, the digit of its smallest expiry window (see expiry-windows.ts). */
+  readonly windows: string;
 }
 
 interface Device {
@@ -199,9 +204,12 @@ export class FleetSeries {
     const assessed = assessCertificates(device.certificates, now, this.#thresholds);
     const states = assessed.map((a) => a.state);
     let validUntil = Infinity;
-    for (const cert of device.certificates) validUntil = Math.min(validUntil, nextStateChange(cert, now, this.#thresholds));
+    for (const cert of device.certificates) {
+      validUntil = Math.min(validUntil, nextStateChange(cert, now, this.#thresholds), nextWindowChange(cert, now));
+    }
     const state = deviceState(device.query, assessed);
-    return { states, device: state, validUntil, shown: this.#shown(assessed, state) };
+    const windows = assessed.map((a) => expiryWindow(a, now)).join('');
+    return { states, device: state, validUntil, shown: this.#shown(assessed, state), windows };
   }
 
   /** `expiring` shows certificates in warning, critical, expired or revoked state. */
@@ -221,11 +229,14 @@ export class FleetSeries {
   #count(entry: DeviceEntry, sign: 1 | -1): void {
     let counts = this.#orgs.get(entry.org);
     if (counts === undefined) {
-      counts = { certificates: zeros(CERTIFICATE_STATES), devices: zeros(DEVICE_STATES), deviceTotal: 0 };
+      counts = { certificates: zeros(CERTIFICATE_STATES), devices: zeros(DEVICE_STATES), expiring: EXPIRY_WINDOW_DAYS.map(() => 0), deviceTotal: 0 };
       this.#orgs.set(entry.org, counts);
     }
     for (const state of entry.evaluation.states) counts.certificates[state] += sign;
     counts.devices[entry.evaluation.device] += sign;
+    for (const digit of entry.evaluation.windows) {
+      for (let window = Number(digit); window < EXPIRY_WINDOW_DAYS.length; window++) counts.expiring[window]! += sign;
+    }
     counts.deviceTotal += sign;
     if (counts.deviceTotal === 0) this.#orgs.delete(entry.org);
   }

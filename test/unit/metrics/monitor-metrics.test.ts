@@ -335,6 +335,21 @@ describe('MonitorMetrics: per-certificate series', () => {
     expect(await devices()).toEqual(['ending', 'revoked-only']);
   });
 
+  it.each(['all', 'expiring', 'none'] as const)('mode %s: the expiry forecast counts every valid, not superseded certificate', async (mode) => {
+    const { fleet, clock, scrape } = setup(mode);
+    fleet.set(record({ orgId: 'o1', assetId: 'renewed' }, [cert('old', 5), cert('new', 300)]));
+    fleet.set(record({ orgId: 'o1', assetId: 'a' }, [cert('in-20', 20), cert('ended', -1), cert('r', 10, { status: 'revoked' })]));
+    fleet.set(record({ orgId: 'o1', assetId: 'c' }, [cert('in-60', 60)]));
+    fleet.set(record({ orgId: 'o2', assetId: 'b' }, [cert('in-100', 100)]));
+    const forecast = async (org: string) =>
+      Object.fromEntries(select(await scrape(), 'enos_certificates_expiring', { org_id: org }).map((s) => [s.labels.within_days, s.value]));
+    expect(await forecast('o1')).toEqual({ '7': 0, '30': 1, '90': 2, '180': 2, '365': 3 });
+    expect(await forecast('o2')).toEqual({ '7': 0, '30': 0, '90': 0, '180': 1, '365': 1 });
+    clock.advance(15 * DAY_MS);
+    expect(await forecast('o1')).toEqual({ '7': 1, '30': 1, '90': 2, '180': 2, '365': 3 });
+    expect(await forecast('o2')).toEqual({ '7': 0, '30': 0, '90': 1, '180': 1, '365': 1 });
+  });
+
   it('mode none: neither superseded nor per-device series', async () => {
     const { fleet, scrape } = setup('none');
     fleet.set(record(DEVICE, [cert('old', 20), cert('new', 45)]));
