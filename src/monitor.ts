@@ -1,5 +1,6 @@
 import type { Config } from './config/load.js';
 import { AlertLifecycle } from './alerts/lifecycle.js';
+import { FleetAudit } from './audit/fleet-audit.js';
 import { createAlertSink } from './alerts/sink.js';
 import type { EnosApi } from './enos/api.js';
 import { createEnosClient } from './enos/client.js';
@@ -29,6 +30,8 @@ export interface MonitorDeps {
  */
 export class Monitor {
   readonly fleet = new FleetView();
+  /** Findings per certificate, current with the fleet (status page, scan report, metrics). */
+  readonly audit: FleetAudit;
   readonly metrics: MonitorMetrics;
   readonly store: Store;
   readonly alerts: AlertLifecycle;
@@ -43,6 +46,7 @@ export class Monitor {
     readonly deps: MonitorDeps,
   ) {
     this.#log = deps.log;
+    this.audit = new FleetAudit(this.fleet, config.audit);
     this.metrics = new MonitorMetrics({
       fleet: this.fleet,
       perCertificate: config.metrics.perCertificate,

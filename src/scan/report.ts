@@ -23,7 +23,7 @@ interface DeviceLabels {
   readonly deviceKey: string;
 }
 
-interface ReportCertificate extends DeviceLabels {
+export interface ReportCertificate extends DeviceLabels {
   readonly certSN: string;
   readonly status: string;
   readonly notBefore: string | null;
@@ -73,7 +73,8 @@ export function buildReport(scan: ScanReport, records: Iterable<DeviceRecord>, n
   };
 }
 
-function reportCertificate(record: DeviceRecord, { cert, state, superseded, daysLeft }: AssessedCertificate): ReportCertificate {
+/** One certificate as `scan --format json` (and the status API) shows it. */
+export function reportCertificate(record: DeviceRecord, { cert, state, superseded, daysLeft }: AssessedCertificate): ReportCertificate {
   return {
     ...labels(record.device),
     certSN: cert.certSN,

@@ -8,6 +8,21 @@ export interface MetricsSource {
   exposition(): Promise<readonly Buffer[]>;
 }
 
+/** A response other than the built-in endpoints' (the status page and its API). */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** More paths on the same server; it answers every method for them (405 is theirs to say). */
+export interface HttpRoutes {
+  serves(path: string): boolean;
+  /** `search` is the query string with its `?`, or empty. */
+  answer(method: string, path: string, search: string): Promise<HttpAnswer>;
+}
+
 export interface HttpServerOptions {
   readonly host: string;
   readonly port: number;
@@ -17,6 +32,8 @@ export interface HttpServerOptions {
   readonly log: Logger;
   /** A readiness check still pending after this long answers 503 (default 5 s). */
   readonly readyTimeoutMs?: number;
+  /** The status page and API; absent: those paths are 404. */
+  readonly routes?: HttpRoutes;
 }
 
 export interface HttpServer {
@@ -62,7 +79,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<void> {
-  const path = (req.url ?? '/').split('?', 1)[0];
+  const url = req.url ?? '/';
+  const path = url.split('?', 1)[0]!;
+  if (options.routes?.serves(path)) {
+    const answer = await options.routes.answer(req.method ?? 'GET', path, url.slice(path.length));
+    send(res, answer.status, answer.contentType, answer.body, answer.headers);
+    return;
+  }
   if (path !== '/metrics' && path !== '/healthz' && path !== '/readyz') {
     send(res, 404, TEXT, 'not found\n');
     return;
@@ -97,7 +120,13 @@ async function isReady(ready: () => Promise<boolean> | boolean, timeoutMs: numbe
 }
 
 /** Ends the response; a request that carried a body gets its connection closed rather than drained. */
-function send(res: ServerResponse, status: number, contentType: string, body: string | readonly Buffer[]): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | readonly Buffer[],
+  extraHeaders: Readonly<Record<string, string>> = {},
+): void {
   const chunks = typeof body === 'string' ? [Buffer.from(body)] : body;
   const { headers } = res.req;
   const hasBody = (headers['content-length'] ?? '0') !== '0' || headers['transfer-encoding'] !== undefined;
@@ -105,6 +134,7 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
     'Content-Type': contentType,
     'Content-Length': chunks.reduce((length, chunk) => length + chunk.length, 0),
     'Cache-Control': 'no-store',
+    ...extraHeaders,
     ...(hasBody ? { Connection: 'close' } : {}),
   });
   // Corked: the chunks leave in one writev instead of one write each.

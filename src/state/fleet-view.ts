@@ -14,7 +14,8 @@ export interface DeviceRecord {
   readonly certificates: readonly Certificate[];
 }
 
-export type FleetListener = (id: string, record: DeviceRecord | undefined) => void;
+/** `previous`: what the view held for the device before (undefined for a new device). */
+export type FleetListener = (id: string, record: DeviceRecord | undefined, previous: DeviceRecord | undefined) => void;
 
 /**
  * The in-memory picture of the fleet that metrics and alerts read. Scans (and the warm start)
@@ -30,13 +31,15 @@ export class FleetView {
   }
 
   set(record: DeviceRecord): void {
+    const previous = this.#records.get(record.id);
     this.#records.set(record.id, record);
-    for (const listener of this.#listeners) listener(record.id, record);
+    for (const listener of this.#listeners) listener(record.id, record, previous);
   }
 
   delete(id: string): void {
+    const previous = this.#records.get(id);
     if (!this.#records.delete(id)) return;
-    for (const listener of this.#listeners) listener(id, undefined);
+    for (const listener of this.#listeners) listener(id, undefined, previous);
   }
 
   get(id: string): DeviceRecord | undefined {

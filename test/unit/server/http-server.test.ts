@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpServer, type MetricsSource } from '../../../src/server/http-server.js';
+import { startHttpServer, type HttpRoutes, type HttpServer, type MetricsSource } from '../../../src/server/http-server.js';
 import { silentLogger } from '../../../src/util/log.js';
 
 interface Answer {
@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 async function start(
-  options: { ready?: () => Promise<boolean> | boolean; metrics?: MetricsSource; readyTimeoutMs?: number } = {},
+  options: { ready?: () => Promise<boolean> | boolean; metrics?: MetricsSource; readyTimeoutMs?: number; routes?: HttpRoutes } = {},
 ): Promise<number> {
   server = await startHttpServer({
     host: '127.0.0.1',
@@ -44,6 +44,7 @@ async function start(
     ready: options.ready ?? (() => true),
     log: silentLogger,
     ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    ...(options.routes === undefined ? {} : { routes: options.routes }),
   });
   return server.port;
 }
@@ -155,6 +156,29 @@ describe('startHttpServer', () => {
     await server!.close();
     server = undefined;
     agent.destroy();
+  });
+
+  it('hands the paths its routes serve to them, with method and query string, and sends their headers', async () => {
+    const calls: string[] = [];
+    const routes: HttpRoutes = {
+      serves: (path) => path === '/' || path.startsWith('/api/'),
+      answer: async (method, path, search) => {
+        calls.push(`${method} ${path} ${search}`);
+        return { status: 418, contentType: 'application/json', body: '{"a":1}', headers: { 'X-Test': 'yes' } };
+      },
+    };
+    const port = await start({ routes });
+    const answer = await call(port, 'POST', '/api/v1/x?limit=1&b=2');
+    expect(answer).toMatchObject({ status: 418, body: '{"a":1}', headers: { 'x-test': 'yes', 'content-type': 'application/json', 'cache-control': 'no-store' } });
+    expect((await call(port, 'GET', '/')).status).toBe(418);
+    expect((await call(port, 'GET', '/metrics')).status).toBe(200);
+    expect(calls).toEqual(['POST /api/v1/x ?limit=1&b=2', 'GET / ']);
+  });
+
+  it('answers 404 for / and /api/ without routes (status page turned off)', async () => {
+    const port = await start();
+    expect((await call(port, 'GET', '/')).status).toBe(404);
+    expect((await call(port, 'GET', '/api/v1/status')).status).toBe(404);
   });
 
   it('fails to start on a port in use, and close() frees the port', async () => {
