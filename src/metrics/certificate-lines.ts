@@ -85,7 +85,11 @@ export function deviceSamples(
       '"} 1\n',
     );
     // Without status: the series stays the same when the certificate's status changes.
-    if (superseded.has(cert)) replaced.push(supersededFamily.name, '{', deviceLabelSet, ',cert_sn="', labelValue(cert.certSN), '"} 1\n');
+    const certLabels = `${deviceLabelSet},cert_sn="${labelValue(cert.certSN)}"`;
+    if (superseded.has(cert) && !shown.has(certLabels)) {
+      shown.add(certLabels);
+      replaced.push(supersededFamily.name, '{', certLabels, '} 1\n');
+    }
   }
   const noValid = noValidCertificate ? `${noValidFamily.name}{${deviceLabelSet}} 1\n` : '';
   return [notAfter.join(''), notBefore.join(''), info.join(''), replaced.join(''), noValid];
