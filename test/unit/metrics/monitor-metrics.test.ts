@@ -134,8 +134,8 @@ describe('MonitorMetrics: process and counters', () => {
 
   it('exports the configured thresholds', async () => {
     const samples = await setup().scrape();
-    expect(value(samples, 'enos_certificate_threshold_days', { state: 'warning' })).toBe(THRESHOLDS.warningDays);
-    expect(value(samples, 'enos_certificate_threshold_days', { state: 'critical' })).toBe(THRESHOLDS.criticalDays);
+    expect(value(samples, 'enos_certificate_threshold_seconds', { state: 'warning' })).toBe(THRESHOLDS.warningDays * 86_400);
+    expect(value(samples, 'enos_certificate_threshold_seconds', { state: 'critical' })).toBe(THRESHOLDS.criticalDays * 86_400);
   });
 
   it('counts failing devices by org and reason, following the fleet', async () => {
