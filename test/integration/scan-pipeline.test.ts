@@ -4,6 +4,7 @@ import { Monitor } from '../../src/monitor.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { createStore } from '../../src/state/create-store.js';
 import { systemClock } from '../../src/util/clock.js';
+import { plainCertificate } from '../../src/state/compact-certificate.js';
 import { silentLogger } from '../../src/util/log.js';
 import { devicePicker, healthy, monitorConfig, needsRenewal, withoutCertificates } from '../support/monitor.js';
 import { startRedis } from '../support/redis.js';
@@ -83,14 +84,15 @@ describe('scan pipeline against the simulator and a real Redis', () => {
     await scan(m);
     const target = devicePicker(simulator, Date.now())(healthy);
     const id = deviceId(target.ref);
-    const before = m.fleet.get(id)!.certificates;
+    const before = m.fleet.get(id)!.certificates.map(plainCertificate);
     simulator.fleet.revoke(target.ref, String(target.cert!.certSN));
     simulator.faults.set(target.ref.assetId!, { kind: 'code_99500' });
     const failing = await scan(m);
     // One device's own failure does not make the scan partial: the inventory was walked and stored.
     expect(failing.summary).toMatchObject({ result: 'success', devices: { failed: 1 } });
     expect(failing.events).toEqual([]);
-    expect(m.fleet.get(id)).toMatchObject({ query: 'error', reason: 'code_99500', certificates: before });
+    expect(m.fleet.get(id)).toMatchObject({ query: 'error', reason: 'code_99500' });
+    expect(m.fleet.get(id)!.certificates.map(plainCertificate)).toEqual(before);
     expect((await m.store.getSnapshots([id])).get(id)?.snapshot.certificates).toEqual(before);
     simulator.faults.clear();
     expect(summary((await scan(m)).events)).toEqual([`revoked:${String(target.cert!.certSN)}`]);
