@@ -177,6 +177,7 @@ const metricsSchema = z
 const logSchema = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
   })
   .prefault({});
 

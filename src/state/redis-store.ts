@@ -122,10 +122,10 @@ export class RedisStore implements Store {
     } while (cursor !== '0');
   }
 
-  async history({ deviceId, limit }: HistoryQuery): Promise<ChangeEvent[]> {
+  async history({ deviceId, matches, limit }: HistoryQuery): Promise<ChangeEvent[]> {
     const found: ChangeEvent[] = [];
     if (limit <= 0) return found;
-    const pageSize = deviceId === undefined ? limit : Math.max(limit, HISTORY_PAGE_SIZE);
+    const pageSize = deviceId === undefined && matches === undefined ? limit : Math.max(limit, HISTORY_PAGE_SIZE);
     let end = '+';
     for (;;) {
       const page = await this.#roundTrip('XREVRANGE', () =>
@@ -135,7 +135,7 @@ export class RedisStore implements Store {
         const { e, d } = streamFields(fields);
         if (deviceId !== undefined && d !== deviceId) continue;
         const event = this.#decodeEvent(entryId, e);
-        if (event) found.push(event);
+        if (event && (matches?.(event) ?? true)) found.push(event);
         if (found.length === limit) return found;
       }
       const last = page.at(-1);
@@ -297,8 +297,8 @@ function watchConnection(client: Redis | Cluster, log: Logger, target: string): 
   });
 }
 
-/** The configured addresses without credentials, for logs. */
-function describeTarget(config: RedisStoreConfig): string {
+/** The configured addresses without credentials, for logs and messages. */
+export function describeTarget(config: RedisStoreConfig): string {
   return (config.redisClusterUrls ?? [config.redisUrl ?? ''])
     .map((url) => {
       const { protocol, host, pathname } = new URL(url);
