@@ -4,6 +4,7 @@ import { schedule, type ScheduledTask } from 'node-cron';
 import type { Monitor } from './monitor.js';
 import { startHttpServer, type HttpServer } from './server/http-server.js';
 import { LeaderElection } from './state/leader.js';
+import { createStatusPage, type StatusPage } from './status/index.js';
 import type { Logger } from './util/log.js';
 
 /** How long shutdown waits for the scan in flight to store what it has, and for alert sends. */
@@ -21,6 +22,7 @@ export class Daemon {
   readonly #monitor: Monitor;
   readonly #log: Logger;
   readonly #leader: LeaderElection | undefined;
+  readonly #status: StatusPage | undefined;
   #server: HttpServer | undefined;
   #task: ScheduledTask | undefined;
   #resendTimer: NodeJS.Timeout | undefined;
@@ -31,6 +33,15 @@ export class Daemon {
   constructor(monitor: Monitor, log: Logger) {
     this.#monitor = monitor;
     this.#log = log.child({ component: 'daemon' });
+    if (monitor.config.server.statusPage) {
+      this.#status = createStatusPage({
+        fleet: monitor.fleet,
+        history: (query) => monitor.store.history(query),
+        thresholds: monitor.config.thresholds,
+        clock: monitor.deps.clock,
+        log,
+      });
+    }
     if (monitor.store.kind === 'redis') {
       this.#leader = new LeaderElection({
         store: monitor.store,
@@ -58,6 +69,7 @@ export class Daemon {
       metrics,
       ready: () => this.#storeAnswers(),
       log: this.#log,
+      ...(this.#status === undefined ? {} : { routes: this.#status }),
     });
     this.#log.info({ host: config.server.host, port: this.#server.port }, 'http server listening');
     await this.#storeAnswers();
@@ -100,7 +112,11 @@ export class Daemon {
     const done = this.#monitor
       .scan(controller.signal)
       .then(
-        () => undefined,
+        (report) => {
+          this.#status?.scanFinished(report.summary);
+          // The lease may have been lost while the scan ran: its alerts are not this replica's.
+          if (!this.leader) this.#monitor.metrics.setAlertsFiring([]);
+        },
         (error: unknown) => this.#log.error({ err: error }, 'scan failed'),
       )
       .finally(() => {
@@ -154,6 +170,8 @@ export class Daemon {
   #leadershipChanged(leader: boolean): void {
     this.#monitor.metrics.setLeader(leader);
     if (leader) void this.#monitor.loadAlertState();
+    // Only the leader sends alerts: a replica that stopped leading no longer reports any as firing.
+    else this.#monitor.metrics.setAlertsFiring([]);
   }
 
   async #resendAlerts(): Promise<void> {

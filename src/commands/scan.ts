@@ -2,6 +2,7 @@ import type { CertificateState } from '../domain/types.js';
 import { Monitor } from '../monitor.js';
 import { buildReport, failOnCauses, failOnReached, reachedLevel, type FailOn, type JsonReport } from '../scan/report.js';
 import type { ScanReport } from '../scan/scanner.js';
+import { checkStoreTarget } from '../state/store-target.js';
 import { formatTable } from '../scan/table.js';
 import { systemClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
@@ -35,6 +36,11 @@ export const scanCommand: Command = async (context) => {
   const { stdout, stderr } = context;
   // Logs go to stderr so that stdout holds only the report.
   const log = createLogger(config.log.level, 'stderr', config.log.format);
+  const storeProblem = await checkStoreTarget(config.store);
+  if (storeProblem !== undefined) {
+    context.stderr.write(`${storeProblem.message}\n`);
+    return storeProblem.kind === 'config' ? 2 : 3;
+  }
   const monitor = new Monitor(config, { log, clock: systemClock });
   const controller = new AbortController();
   const stopListening = onShutdownSignal(() => controller.abort(new Error('shutdown signal')));

@@ -1,11 +1,12 @@
 import type { Config } from '../config/load.js';
-import { describeTarget } from '../state/redis-store.js';
+import { describeTarget } from '../state/redis-connection.js';
 import type { Store } from '../state/store.js';
 
 /** Where the store is, for a message: the Redis addresses without credentials, or `memory`. */
 export function storeAddress(config: Config): string {
   const { store } = config;
-  return store.redisUrl !== undefined || store.redisClusterUrls !== undefined ? describeTarget(store) : 'memory';
+  const redis = store.redisUrl !== undefined || store.redisClusterUrls !== undefined || store.redisSentinel !== undefined;
+  return redis ? describeTarget(store) : 'memory';
 }
 
 /**

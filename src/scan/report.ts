@@ -44,6 +44,8 @@ export interface ReportError extends DeviceLabels {
   readonly file?: string;
   readonly reason: string;
   readonly message: string;
+  /** The device's last good answer (ISO 8601): it has been failing since; null when it never answered or unknown. */
+  readonly lastAnswerAt: string | null;
 }
 
 export interface ReportWarning {
@@ -87,15 +89,23 @@ function sourceError(problem: SourceProblem): ReportError {
     ...(problem.file !== undefined ? { file: problem.file } : {}),
     reason: problem.reason,
     message: problem.message,
+    lastAnswerAt: null,
   };
 }
 
 /** A device that was not found or whose query failed (the message says what to check). */
 function deviceError(outcome: DeviceOutcome): ReportError {
-  return { ...labels(outcome.device), source: 'device', reason: outcome.reason ?? 'internal_error', message: outcome.message ?? '' };
+  return {
+    ...labels(outcome.device),
+    source: 'device',
+    reason: outcome.reason ?? 'internal_error',
+    message: outcome.message ?? '',
+    lastAnswerAt: outcome.lastAnswerAt === undefined ? null : new Date(outcome.lastAnswerAt).toISOString(),
+  };
 }
 
-function reportCertificate(record: DeviceRecord, { cert, state, superseded, daysLeft }: AssessedCertificate): ReportCertificate {
+/** One certificate as `scan --format json` (and the status API) shows it. */
+export function reportCertificate(record: DeviceRecord, { cert, state, superseded, daysLeft }: AssessedCertificate): ReportCertificate {
   return {
     ...labels(record.device),
     certSN: cert.certSN,

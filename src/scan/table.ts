@@ -32,8 +32,8 @@ export function formatTable(report: JsonReport, options: TableOptions = {}): str
   if (deviceErrors.length > 0) {
     sections.push(
       table(
-        ['NOT QUERIED', 'RESULT', 'REASON', 'MESSAGE'],
-        deviceErrors.map((e) => [deviceId(e), e.reason === 'code_11404' ? 'not found' : 'failed', e.reason, e.message]),
+        ['NOT QUERIED', 'RESULT', 'REASON', 'LAST ANSWER', 'MESSAGE'],
+        deviceErrors.map((e) => [deviceId(e), e.reason === 'code_11404' ? 'not found' : 'failed', e.reason, e.lastAnswerAt ?? '-', e.message]),
       ),
     );
   }

@@ -52,7 +52,7 @@ describe('scan names what went wrong', () => {
     const path = configWith('{ devices: [{ orgId: wrong-org, assetId: nope }] }');
     const table = await runCli(['scan', '-c', path]);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^NOT QUERIED\s+RESULT\s+REASON\s+MESSAGE\nwrong-org\/nope\s+not found\s+code_11404\s+.*check orgId and assetId/m);
+    expect(table.stdout).toMatch(/^NOT QUERIED\s+RESULT\s+REASON\s+LAST ANSWER\s+MESSAGE\nwrong-org\/nope\s+not found\s+code_11404\s+-\s+.*check orgId and assetId/m);
     expect(table.stdout).toMatch(/^needs action: 1 devices not found$/m);
     const json = JSON.parse((await runCli(['scan', '-c', path, '--format', 'json'])).stdout) as { errors: unknown[] };
     expect(json.errors).toEqual([expect.objectContaining({ orgId: 'wrong-org', assetId: 'nope', source: 'device', reason: 'code_11404' })]);
