@@ -27,8 +27,9 @@ Usage: enos-cert-monitor <command> [options]
 Commands:
   run [-c FILE]                      the daemon: scheduled scans, /metrics, alerts (SIGTERM stops it)
   scan [-c FILE] [--format table|json] [--fail-on never|warning|critical]
-                                     one scan cycle, then a report
-                                     exit 0; 1 --fail-on level reached; 2 bad config/usage;
+       [--fail-on-finding NAME,…]    one scan cycle, then a report
+                                     exit 0; 1 --fail-on level reached or a certificate has
+                                     a named audit finding; 2 bad config/usage;
                                      3 no device could be queried
   check-config [-c FILE]             validate the config, print it with secrets masked (exit 0 / 2)
   history [-c FILE] [--device ID] [--limit N] [--format table|json]

@@ -1,3 +1,4 @@
+import { parseFindingList, trippedFindings } from '../audit/finding-gate.js';
 import { Monitor } from '../monitor.js';
 import { buildReport, failOnReached, formatTable, reachedLevel, type FailOn } from '../scan/report.js';
 import { systemClock } from '../util/clock.js';
@@ -9,6 +10,7 @@ import { onShutdownSignal } from './signals.js';
 const OPTIONS = {
   format: { type: 'string', default: 'table' },
   'fail-on': { type: 'string', default: 'never' },
+  'fail-on-finding': { type: 'string', default: '' },
 } as const;
 const FORMATS = ['table', 'json'] as const;
 const FAIL_ON = ['never', 'warning', 'critical'] as const;
@@ -18,6 +20,7 @@ export const scanCommand: Command = async (context) => {
   const parsed = parseCommand(context, OPTIONS, (values) => {
     oneOf('--format', values.format, FORMATS);
     oneOf('--fail-on', values['fail-on'], FAIL_ON);
+    parseFindingList('--fail-on-finding', values['fail-on-finding']);
   });
   if (typeof parsed === 'number') return parsed;
   const { values, config } = parsed;
@@ -29,11 +32,14 @@ export const scanCommand: Command = async (context) => {
   try {
     await monitor.loadAlertState();
     const scan = await monitor.scan(controller.signal);
-    const report = buildReport(scan, monitor.fleet.records(), systemClock.now(), config.thresholds);
+    const report = buildReport(scan, monitor.fleet.records(), systemClock.now(), config.thresholds, monitor.audit);
     context.stdout.write(values.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
     const { total, ok, notFound } = scan.summary.devices;
     if (ok + notFound === 0 && (total > 0 || !scan.summary.inventoryComplete)) return 3;
-    return failOnReached(values['fail-on'] as FailOn, reachedLevel(report)) ? 1 : 0;
+    // On stderr, so that stdout stays one JSON document with --format json.
+    const tripped = trippedFindings(report.certificates, parseFindingList('--fail-on-finding', values['fail-on-finding']));
+    for (const line of tripped) context.stderr.write(`--fail-on-finding: ${line}\n`);
+    return failOnReached(values['fail-on'] as FailOn, reachedLevel(report)) || tripped.length > 0 ? 1 : 0;
   } finally {
     stopListening();
     await monitor.close();

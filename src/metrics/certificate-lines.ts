@@ -68,10 +68,19 @@ export function deviceSamples(deviceLabelSet: string, certs: readonly Certificat
       labelValue(commonName(cert.subject), MAX_CN_CHARS),
       '",issue_authority="',
       labelValue(cert.issueAuthority),
-      '"} 1\n',
+      '"',
+      ...keyLabels(cert),
+      '} 1\n',
     );
   }
   return [notAfter.join(''), notBefore.join(''), info.join('')];
+}
+
+/** What the certificate's PEM says about its key and signature, when it was read. */
+function keyLabels({ pem }: Certificate): string[] {
+  if (typeof pem !== 'object') return [];
+  const bits = pem.keyBits === null ? [] : [',key_bits="', String(pem.keyBits), '"'];
+  return [',key_algorithm="', labelValue(pem.keyAlgorithm), '"', ...bits, ',signature_algorithm="', labelValue(pem.signatureAlgorithm), '"'];
 }
 
 /** `# HELP` and `# TYPE` of each per-certificate family. */

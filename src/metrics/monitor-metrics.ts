@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AuditMetrics } from '../audit/audit-metrics.js';
+import { FleetAudit } from '../audit/fleet-audit.js';
 import type { QueryResult } from '../domain/device.js';
 import type { ChangeEvent, ChangeType, Thresholds } from '../domain/types.js';
 import type { Operation, RequestObserver } from '../enos/outcome.js';
@@ -15,6 +17,8 @@ export interface MonitorMetricsOptions {
   readonly thresholds: Thresholds;
   readonly clock: Clock;
   readonly version: string;
+  /** The fleet's audit (findings); one with the default audit config when absent. */
+  readonly audit?: FleetAudit;
 }
 
 export interface FiringAlerts {
@@ -47,6 +51,7 @@ export class MonitorMetrics {
   readonly registry = new Registry();
   readonly contentType: string = this.registry.contentType;
   readonly #series: FleetSeries;
+  readonly #audit: AuditMetrics;
   readonly #apiRequests: Counter<'operation' | 'outcome'>;
   readonly #apiDuration: Histogram<'operation'>;
   readonly #deviceQueries: Counter<'result'>;
@@ -70,6 +75,13 @@ export class MonitorMetrics {
 
     this.#series = new FleetSeries({
       fleet: options.fleet,
+      mode: options.perCertificate,
+      thresholds: options.thresholds,
+      now,
+    });
+    this.#audit = new AuditMetrics(this.registry, {
+      fleet: options.fleet,
+      audit: options.audit ?? new FleetAudit(options.fleet),
       mode: options.perCertificate,
       thresholds: options.thresholds,
       now,
@@ -238,7 +250,7 @@ export class MonitorMetrics {
    */
   async exposition(): Promise<readonly Buffer[]> {
     const text = await this.registry.metrics();
-    return [Buffer.from(text), ...(await this.#series.render())];
+    return [Buffer.from(text), ...(await this.#series.render()), ...this.#audit.exposition()];
   }
 
   async render(): Promise<string> {

@@ -1,3 +1,4 @@
+import type { AuditFields, FleetAudit } from '../audit/fleet-audit.js';
 import { deviceId } from '../domain/device-id.js';
 import { assessCertificates, type AssessedCertificate } from '../domain/certificate.js';
 import type { CertificateState, ChangeEvent, Thresholds } from '../domain/types.js';
@@ -23,7 +24,9 @@ interface DeviceLabels {
   readonly deviceKey: string;
 }
 
-export interface ReportCertificate extends DeviceLabels {
+export interface ReportCertificate extends DeviceLabels, Partial<Omit<AuditFields, 'findings'>> {
+  /** Audit findings (names from FINDINGS). */
+  readonly findings?: readonly string[];
   readonly certSN: string;
   readonly status: string;
   readonly notBefore: string | null;
@@ -40,11 +43,17 @@ interface ReportError extends DeviceLabels {
   readonly lastAnswerAt: string | null;
 }
 
-export function buildReport(scan: ScanReport, records: Iterable<DeviceRecord>, now: number, thresholds: Thresholds): JsonReport {
+export function buildReport(
+  scan: ScanReport,
+  records: Iterable<DeviceRecord>,
+  now: number,
+  thresholds: Thresholds,
+  audit?: FleetAudit,
+): JsonReport {
   const certificates: ReportCertificate[] = [];
   for (const record of records) {
     for (const assessed of assessCertificates(record.certificates, now, thresholds)) {
-      certificates.push(reportCertificate(record, assessed));
+      certificates.push(reportCertificate(record, assessed, audit?.fields(assessed.cert, assessed.state, now)));
     }
   }
   return {
@@ -73,8 +82,12 @@ export function buildReport(scan: ScanReport, records: Iterable<DeviceRecord>, n
   };
 }
 
-/** One certificate as `scan --format json` (and the status API) shows it. */
-export function reportCertificate(record: DeviceRecord, { cert, state, superseded, daysLeft }: AssessedCertificate): ReportCertificate {
+/** One certificate as `scan --format json` (and the status API) shows it; `audit` from FleetAudit.fields(). */
+export function reportCertificate(
+  record: DeviceRecord,
+  { cert, state, superseded, daysLeft }: AssessedCertificate,
+  audit?: AuditFields,
+): ReportCertificate {
   return {
     ...labels(record.device),
     certSN: cert.certSN,
@@ -84,6 +97,7 @@ export function reportCertificate(record: DeviceRecord, { cert, state, supersede
     daysLeft,
     state,
     superseded,
+    ...audit,
   };
 }
 
@@ -124,8 +138,17 @@ export function failOnReached(failOn: FailOn, level: FailOn): boolean {
 export function formatTable(report: JsonReport): string {
   const sections = [
     table(
-      ['DEVICE', 'CERT SN', 'STATUS', 'STATE', 'NOT AFTER', 'DAYS LEFT', 'SUPERSEDED'],
-      report.certificates.map((c) => [deviceId(c), c.certSN, c.status, c.state, c.notAfter, String(c.daysLeft), c.superseded ? 'yes' : '']),
+      ['DEVICE', 'CERT SN', 'STATUS', 'STATE', 'NOT AFTER', 'DAYS LEFT', 'SUPERSEDED', 'FINDINGS'],
+      report.certificates.map((c) => [
+        deviceId(c),
+        c.certSN,
+        c.status,
+        c.state,
+        c.notAfter,
+        String(c.daysLeft),
+        c.superseded ? 'yes' : '',
+        c.findings?.join(',') ?? '',
+      ]),
     ),
   ];
   if (report.changes.length > 0) {

@@ -1,0 +1,145 @@
+import { Gauge, type Registry } from 'prom-client';
+import { assessCertificates, DAY_MS } from '../domain/certificate.js';
+import type { Certificate, Thresholds } from '../domain/types.js';
+import { deviceLabels } from '../metrics/certificate-lines.js';
+import type { PerCertificateMode } from '../metrics/fleet-series.js';
+import { cleanLabelValue, labelValue } from '../metrics/label-value.js';
+import { nextStateChange } from '../metrics/state-boundary.js';
+import type { FleetView } from '../state/fleet-view.js';
+import type { FleetAudit } from './fleet-audit.js';
+import { ageBoundary, FINDINGS, hasFinding } from './findings.js';
+
+/** `within_days` of the expiry forecast (cumulative, like histogram buckets). */
+export const FORECAST_DAYS = [7, 30, 90, 180, 365] as const;
+
+const FINDING_FAMILY = 'enos_certificate_finding';
+const FINDING_HEADER =
+  `# HELP ${FINDING_FAMILY} An audit finding on a certificate in state ok, warning or critical; always 1.\n` + `# TYPE ${FINDING_FAMILY} gauge\n`;
+
+/** The fleet's findings and forecast at one instant; valid until the fleet changes or `validUntil`. */
+interface Tally {
+  readonly version: number;
+  readonly validUntil: number;
+  /** Per org label value: certificates per finding (FINDINGS order) and per forecast window. */
+  readonly findings: ReadonlyMap<string, readonly number[]>;
+  readonly expiring: ReadonlyMap<string, readonly number[]>;
+  readonly series: Buffer;
+}
+
+export interface AuditMetricsOptions {
+  readonly fleet: FleetView;
+  readonly audit: FleetAudit;
+  readonly mode: PerCertificateMode;
+  readonly thresholds: Thresholds;
+  readonly now: () => number;
+}
+
+/**
+ * `enos_certificate_findings`, `enos_certificates_expiring` (registered as gauges) and the
+ * per-certificate `enos_certificate_finding` family. One pass over the fleet computes all three;
+ * it is kept until the fleet changes or time reaches the next instant at which a state, a
+ * forecast window or the age finding moves, so scrapes between scans cost nothing.
+ */
+export class AuditMetrics {
+  readonly #options: AuditMetricsOptions;
+  #tally: Tally | undefined;
+
+  constructor(registry: Registry, options: AuditMetricsOptions) {
+    this.#options = options;
+    const tally = () => this.#current();
+    new Gauge({
+      name: 'enos_certificate_findings',
+      help: `Certificates in state ok, warning or critical per audit finding (${FINDINGS.join(', ')}).`,
+      labelNames: ['org_id', 'finding'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [org, counts] of tally().findings) FINDINGS.forEach((finding, index) => this.set({ org_id: org, finding }, counts[index]!));
+      },
+    });
+    new Gauge({
+      name: 'enos_certificates_expiring',
+      help: 'Valid certificates, not superseded and not yet expired, whose notAfter is within within_days of now.',
+      labelNames: ['org_id', 'within_days'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [org, counts] of tally().expiring) {
+          FORECAST_DAYS.forEach((days, index) => this.set({ org_id: org, within_days: String(days) }, counts[index]!));
+        }
+      },
+    });
+  }
+
+  /** The per-certificate family as exposition chunks; none when `metrics.perCertificate` is none. */
+  exposition(): Buffer[] {
+    return this.#options.mode === 'none' ? [] : [this.#current().series];
+  }
+
+  #current(): Tally {
+    const now = this.#options.now();
+    const tally = this.#tally;
+    if (tally !== undefined && tally.version === this.#options.audit.version && now < tally.validUntil) return tally;
+    this.#tally = this.#count(now);
+    return this.#tally;
+  }
+
+  #count(now: number): Tally {
+    const { fleet, audit, mode, thresholds } = this.#options;
+    const findings = new Map<string, number[]>();
+    const expiring = new Map<string, number[]>();
+    const lines: string[] = [FINDING_HEADER];
+    // Distinct certificates may read alike once cleaned and capped: one series each, the first wins.
+    const shown = new Set<string>();
+    let validUntil = Infinity;
+    for (const record of fleet.records()) {
+      const org = cleanLabelValue(record.device.orgId);
+      let orgFindings = findings.get(org);
+      let orgExpiring = expiring.get(org);
+      if (orgFindings === undefined || orgExpiring === undefined) {
+        findings.set(org, (orgFindings = FINDINGS.map(() => 0)));
+        expiring.set(org, (orgExpiring = FORECAST_DAYS.map(() => 0)));
+      }
+      let labels: string | undefined;
+      for (const { cert, state, superseded } of assessCertificates(record.certificates, now, thresholds)) {
+        validUntil = Math.min(validUntil, nextStateChange(cert, now, thresholds), nextForecastChange(cert, now), nextAgeChange(cert, now, audit));
+        if (cert.status === 'valid' && !superseded && state !== 'expired') {
+          FORECAST_DAYS.forEach((days, index) => {
+            if (cert.notAfter - now <= days * DAY_MS) orgExpiring[index]!++;
+          });
+        }
+        const bits = audit.bits(cert, state, now);
+        if (bits === 0) continue;
+        // `expiring` shows certificates in warning or critical state, the audited ones it shows.
+        const showSeries = mode === 'all' || (mode === 'expiring' && state !== 'ok');
+        if (showSeries) labels ??= `${deviceLabels(record.device)},cert_sn="`;
+        FINDINGS.forEach((finding, index) => {
+          if (!hasFinding(bits, finding)) return;
+          orgFindings[index]!++;
+          if (!showSeries) return;
+          const series = `${labels}${labelValue(cert.certSN)}",finding="${finding}"`;
+          if (shown.has(series)) return;
+          shown.add(series);
+          lines.push(FINDING_FAMILY, '{', series, '} 1\n');
+        });
+      }
+    }
+    return { version: audit.version, validUntil, findings, expiring, series: Buffer.from(lines.join('')) };
+  }
+}
+
+/** The next instant a valid certificate enters a forecast window. */
+function nextForecastChange(cert: Certificate, now: number): number {
+  if (cert.status !== 'valid') return Infinity;
+  let next = Infinity;
+  for (const days of FORECAST_DAYS) {
+    const boundary = cert.notAfter - days * DAY_MS;
+    if (boundary > now && boundary < next) next = boundary;
+  }
+  return next;
+}
+
+function nextAgeChange(cert: Certificate, now: number, audit: FleetAudit): number {
+  const boundary = ageBoundary(cert, audit.config);
+  return boundary !== undefined && boundary > now ? boundary : Infinity;
+}
