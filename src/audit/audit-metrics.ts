@@ -3,6 +3,7 @@ import { assessCertificates, DAY_MS } from '../domain/certificate.js';
 import type { Certificate, Thresholds } from '../domain/types.js';
 import { deviceLabels } from '../metrics/certificate-lines.js';
 import type { PerCertificateMode } from '../metrics/fleet-series.js';
+import { gzipMember } from '../metrics/gzip-members.js';
 import { cleanLabelValue, labelValue } from '../metrics/label-value.js';
 import { nextStateChange } from '../metrics/state-boundary.js';
 import type { FleetView } from '../state/fleet-view.js';
@@ -24,6 +25,14 @@ interface Tally {
   readonly findings: ReadonlyMap<string, readonly number[]>;
   readonly expiring: ReadonlyMap<string, readonly number[]>;
   readonly series: Buffer;
+  /** The series as one gzip member, made on the first gzip scrape. */
+  gzipped?: Promise<Buffer>;
+}
+
+/** The per-certificate family of one scrape, in either encoding. */
+export interface AuditExposition {
+  plain(): Buffer[];
+  gzip(): Promise<Buffer[]>;
 }
 
 export interface AuditMetricsOptions {
@@ -72,8 +81,13 @@ export class AuditMetrics {
   }
 
   /** The per-certificate family as exposition chunks; none when `metrics.perCertificate` is none. */
-  exposition(): Buffer[] {
-    return this.#options.mode === 'none' ? [] : [this.#current().series];
+  exposition(): AuditExposition {
+    if (this.#options.mode === 'none') return { plain: () => [], gzip: async () => [] };
+    const tally = this.#current();
+    return {
+      plain: () => [tally.series],
+      gzip: async () => [await (tally.gzipped ??= gzipMember(tally.series))],
+    };
   }
 
   #current(): Tally {

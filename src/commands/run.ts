@@ -1,6 +1,7 @@
 import type { Config } from '../config/load.js';
 import { Daemon } from '../daemon.js';
 import { Monitor } from '../monitor.js';
+import { checkStoreTarget } from '../state/store-target.js';
 import { systemClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
 import { parseCommand } from './command-line.js';
@@ -25,6 +26,10 @@ export async function runDaemon(config: Config, onStarted?: (daemon: Daemon) => 
       log.info({ signal }, 'shutdown signal');
       void daemon.stop().then(resolve);
     });
+  });
+  // Logged, not fatal: the store client keeps retrying, and /readyz and enos_store_up say it is down.
+  void checkStoreTarget(config.store).then((problem) => {
+    if (problem !== undefined) log.error({ problem: problem.message, kind: problem.kind }, 'redis store not usable; retrying');
   });
   try {
     await daemon.start();

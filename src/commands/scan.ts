@@ -1,5 +1,6 @@
 import { parseFindingList, trippedFindings } from '../audit/finding-gate.js';
 import { Monitor } from '../monitor.js';
+import { checkStoreTarget } from '../state/store-target.js';
 import { buildReport, failOnReached, formatTable, reachedLevel, type FailOn } from '../scan/report.js';
 import { systemClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
@@ -26,6 +27,11 @@ export const scanCommand: Command = async (context) => {
   const { values, config } = parsed;
   // Logs go to stderr so that stdout holds only the report.
   const log = createLogger(config.log.level, 'stderr');
+  const storeProblem = await checkStoreTarget(config.store);
+  if (storeProblem !== undefined) {
+    context.stderr.write(`${storeProblem.message}\n`);
+    return storeProblem.kind === 'config' ? 2 : 3;
+  }
   const monitor = new Monitor(config, { log, clock: systemClock });
   const controller = new AbortController();
   const stopListening = onShutdownSignal(() => controller.abort(new Error('shutdown signal')));

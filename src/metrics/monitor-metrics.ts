@@ -7,8 +7,10 @@ import type { Operation, RequestObserver } from '../enos/outcome.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
 import type { FleetView } from '../state/fleet-view.js';
 import type { Clock } from '../util/clock.js';
+import type { ContentEncoding, ExpositionBody } from '../server/http-server.js';
 import { FleetSeries, type PerCertificateMode } from './fleet-series.js';
 import { registerDeviceFailures } from './device-failures.js';
+import { gzipMember, inflateMembers, plainSize } from './gzip-members.js';
 import { registerStateGauges } from './state-gauges.js';
 
 export interface MonitorMetricsOptions {
@@ -245,15 +247,38 @@ export class MonitorMetrics {
   }
 
   /**
-   * The whole exposition as chunks to write in order: registry metrics, then the per-certificate
-   * families. The state gauges' collect() has re-evaluated time-dependent states by then.
+   * The whole exposition: registry metrics, then the per-certificate families. The state gauges'
+   * collect() has re-evaluated time-dependent states by then. `gzip`: one gzip stream made of
+   * members (the per-certificate ones are kept compressed); `identity`: the text, inflated from
+   * them as it is written, so a plain scrape never holds the whole text either.
    */
-  async exposition(): Promise<readonly Buffer[]> {
+  async exposition(encoding: ContentEncoding): Promise<ExpositionBody> {
     const text = await this.registry.metrics();
-    return [Buffer.from(text), ...(await this.#series.render()), ...this.#audit.exposition()];
+    const members = await this.#series.render();
+    const audit = this.#audit.exposition();
+    if (encoding === 'gzip') {
+      const chunks = [await gzipMember(text), ...(await audit.gzip()), ...members];
+      return { length: totalLength(chunks), chunks };
+    }
+    const plain = [Buffer.from(text), ...audit.plain()];
+    let length = totalLength(plain);
+    for (const member of members) length += plainSize(member);
+    return { length, chunks: concatChunks(plain, inflateMembers(members)) };
   }
 
   async render(): Promise<string> {
-    return Buffer.concat(await this.exposition()).toString('utf8');
+    const { chunks } = await this.exposition('identity');
+    const text: Buffer[] = [];
+    for await (const chunk of chunks) text.push(chunk);
+    return Buffer.concat(text).toString('utf8');
   }
+}
+
+function totalLength(chunks: readonly Buffer[]): number {
+  return chunks.reduce((length, chunk) => length + chunk.length, 0);
+}
+
+async function* concatChunks(first: readonly Buffer[], rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield* first;
+  yield* rest;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FleetAudit } from '../../../src/audit/fleet-audit.js';
 import { FINDINGS } from '../../../src/audit/findings.js';
@@ -37,7 +38,7 @@ function setup(perCertificate: PerCertificateMode = 'all', config: { maxAgeDays?
   const audit = new FleetAudit(fleet, { minRsaBits: 2048, minEcBits: 256, maxAgeDays: 0, dateToleranceSeconds: 86_400, ...config });
   const metrics = new MonitorMetrics({ fleet, perCertificate, thresholds: THRESHOLDS, clock, version: 't', audit });
   const scrape = async (): Promise<Sample[]> => parseExposition(await metrics.render());
-  return { fleet, clock, scrape };
+  return { fleet, clock, scrape, metrics };
 }
 
 const count = (samples: readonly Sample[], labels: Record<string, string>): number | undefined => {
@@ -150,5 +151,17 @@ describe('audit metrics', () => {
     const samples = await scrape();
     expect(select(samples, FINDING)).toHaveLength(1);
     expect(count(samples, { org_id: 'o1', finding: 'key_quality' })).toBe(2);
+  });
+
+  it('serves the same findings gzipped as plain', async () => {
+    const { fleet, metrics } = setup();
+    fleet.set(record({ orgId: 'o1', assetId: 'a1' }, [withPem(cert('weak', 100), { keyAlgorithm: 'rsa', keyBits: 1024 })]));
+    const plain = await metrics.render();
+    expect(plain).toContain('enos_certificate_finding{');
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await metrics.exposition('gzip')).chunks) chunks.push(chunk);
+    const unzipped = gunzipSync(Buffer.concat(chunks)).toString('utf8');
+    const families = (text: string) => text.split('\n').filter((line) => line.startsWith('enos_certificate_finding'));
+    expect(families(unzipped)).toEqual(families(plain));
   });
 });

@@ -49,7 +49,18 @@ describe('parseConfig errors, one line per problem by key path', () => {
     ['bad cron', `${MINIMAL}\nschedule: { cron: "61 * * * *" }`, ['schedule.cron: not a valid cron expression (61 is a invalid expression for minute)']],
     ['bad time zone', `${MINIMAL}\nschedule: { timezone: Mars/Olympus }`, ['schedule.timezone: not a known IANA time zone']],
     ['bad redis URL', `${MINIMAL}\nstore: { redisUrl: "http://r:6379" }`, ['store.redisUrl: must be a redis:// or rediss:// URL']],
-    ['both redis forms', `${MINIMAL}\nstore: { redisUrl: "redis://a", redisClusterUrls: ["redis://b"] }`, ['store.redisClusterUrls: set redisUrl or redisClusterUrls, not both']],
+    ['both redis forms', `${MINIMAL}\nstore: { redisUrl: "redis://a", redisClusterUrls: ["redis://b"] }`, ['store.redisClusterUrls: set only one of redisUrl, redisClusterUrls, redisSentinel (redisUrl is set too)']],
+    [
+      'three redis forms',
+      `${MINIMAL}\nstore: { redisUrl: "redis://a", redisClusterUrls: ["redis://b"], redisSentinel: { name: m, sentinels: ["redis://s:26379"] } }`,
+      [
+        'store.redisClusterUrls: set only one of redisUrl, redisClusterUrls, redisSentinel (redisUrl is set too)',
+        'store.redisSentinel: set only one of redisUrl, redisClusterUrls, redisSentinel (redisUrl is set too)',
+      ],
+    ],
+    ['sentinel without name or sentinels', `${MINIMAL}\nstore: { redisSentinel: { db: 1 } }`, ['store.redisSentinel.name: is required', 'store.redisSentinel.sentinels: is required']],
+    ['sentinel with a bad address', `${MINIMAL}\nstore: { redisSentinel: { name: m, sentinels: ["s:26379"], db: -1 } }`, ['store.redisSentinel.sentinels[0]: must be a redis:// or rediss:// URL', 'store.redisSentinel.db: must be at least 0']],
+    ['sentinel with no sentinels', `${MINIMAL}\nstore: { redisSentinel: { name: m, sentinels: [] } }`, ['store.redisSentinel.sentinels: must have at least 1 item(s)']],
     ['bad alert label name', `${MINIMAL}\nalertmanager: { labels: { "bad-name": x } }`, ['alertmanager.labels.bad-name: must be a valid label name']],
     ['unset variable', MINIMAL.replace('appSecret: s3cret-value', 'appSecret: "${NOT_SET}"'), ['enos.appSecret: environment variable NOT_SET is not set']],
   ])('%s', (_name, yaml, expected) => {
@@ -110,6 +121,18 @@ store: { redisUrl: "redis://user:redis-pw@r:6379/0" }`;
     expect(shown).not.toContain('file-secret');
     expect(shown).toContain('redis://user:***@r:6379/0');
     expect(JSON.stringify(maskedConfig(config))).not.toContain('redis-pw');
+  });
+
+  it('masks the Sentinel password and Sentinel credentials in the effective config', () => {
+    const config = parseConfig(
+      `${MINIMAL}\nstore: { redisSentinel: { name: m, sentinels: ["redis://:sentinel-pw@s:26379"], password: master-pw } }`,
+      'test.yaml',
+      {},
+    );
+    const shown = JSON.stringify(maskedConfig(config));
+    expect(shown).not.toContain('sentinel-pw');
+    expect(shown).not.toContain('master-pw');
+    expect(maskedConfig(config).store).toMatchObject({ redisSentinel: { name: 'm', db: 0, password: '***', sentinels: ['redis://:***@s:26379'] } });
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../../src/domain/certificate.js';
 import type { CertificateState, DeviceState } from '../../../src/domain/types.js';
@@ -191,11 +192,19 @@ describe('MonitorMetrics: process and counters', () => {
     expect(select(samples, 'enos_alerts_firing')).toHaveLength(4);
   });
 
-  it('renders its exposition chunks as text, with the 0.0.4 content type', async () => {
+  it('serves the same exposition gzipped (one stream of members) and as text, with the 0.0.4 content type', async () => {
     const { metrics, fleet } = setup();
     fleet.set(record(DEVICE, [cert('1', 90)]));
+    fleet.set(record({ orgId: 'o2', assetId: 'a2' }, [cert('2', 10)]));
     expect(metrics.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
-    const fromChunks = Buffer.concat(await metrics.exposition()).toString('utf8');
+    const gzipped = await metrics.exposition('gzip');
+    const members = [...(gzipped.chunks as Iterable<Buffer>)];
+    expect(gzipped.length).toBe(Buffer.concat(members).length);
+    const fromChunks = gunzipSync(Buffer.concat(members)).toString('utf8');
+    const plain = await metrics.exposition('identity');
+    const plainChunks: Buffer[] = [];
+    for await (const chunk of plain.chunks) plainChunks.push(chunk);
+    expect(plain.length).toBe(Buffer.concat(plainChunks).length);
     const text = await metrics.render();
     const perCertificate = (exposition: string) => exposition.slice(exposition.indexOf(`# HELP ${NOT_AFTER}`));
     expect(perCertificate(text)).toContain('cert_sn="1"');

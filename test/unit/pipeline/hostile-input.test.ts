@@ -128,6 +128,7 @@ describe('hostile API answers (seeded property test)', () => {
     expect(rejected).toBeGreaterThan(ROUNDS / 10);
     expect(rejected).toBeLessThan(ROUNDS * 0.7);
     expect(holds.size).toBeGreaterThan(0);
+    // Hundreds of rounds with 10 kB values: seconds on a busy machine.
   }, 30_000);
 
   it('gives serials that read alike once capped or cleaned one series, not a duplicate', async () => {
