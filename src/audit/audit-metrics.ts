@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { assessCertificates, DAY_MS } from '../domain/certificate.js';
+import { assessCertificates } from '../domain/certificate.js';
 import type { Certificate, Thresholds } from '../domain/types.js';
 import { deviceLabels } from '../metrics/certificate-lines.js';
 import type { PerCertificateMode } from '../metrics/fleet-series.js';
@@ -10,20 +10,16 @@ import type { FleetView } from '../state/fleet-view.js';
 import type { FleetAudit } from './fleet-audit.js';
 import { ageBoundary, FINDINGS, hasFinding } from './findings.js';
 
-/** `within_days` of the expiry forecast (cumulative, like histogram buckets). */
-export const FORECAST_DAYS = [7, 30, 90, 180, 365] as const;
-
 const FINDING_FAMILY = 'enos_certificate_finding';
 const FINDING_HEADER =
   `# HELP ${FINDING_FAMILY} An audit finding on a certificate in state ok, warning or critical; always 1.\n` + `# TYPE ${FINDING_FAMILY} gauge\n`;
 
-/** The fleet's findings and forecast at one instant; valid until the fleet changes or `validUntil`. */
+/** The fleet's findings at one instant; valid until the fleet changes or `validUntil`. */
 interface Tally {
   readonly version: number;
   readonly validUntil: number;
-  /** Per org label value: certificates per finding (FINDINGS order) and per forecast window. */
+  /** Per org label value: certificates per finding (FINDINGS order). */
   readonly findings: ReadonlyMap<string, readonly number[]>;
-  readonly expiring: ReadonlyMap<string, readonly number[]>;
   readonly series: Buffer;
   /** The series as one gzip member, made on the first gzip scrape. */
   gzipped?: Promise<Buffer>;
@@ -44,10 +40,10 @@ export interface AuditMetricsOptions {
 }
 
 /**
- * `enos_certificate_findings`, `enos_certificates_expiring` (registered as gauges) and the
- * per-certificate `enos_certificate_finding` family. One pass over the fleet computes all three;
- * it is kept until the fleet changes or time reaches the next instant at which a state, a
- * forecast window or the age finding moves, so scrapes between scans cost nothing.
+ * `enos_certificate_findings` (registered as a gauge) and the per-certificate
+ * `enos_certificate_finding` family. One pass over the fleet computes both; it is kept until the
+ * fleet changes or time reaches the next instant at which a state or the age finding moves, so
+ * scrapes between scans cost nothing.
  */
 export class AuditMetrics {
   readonly #options: AuditMetricsOptions;
@@ -64,18 +60,6 @@ export class AuditMetrics {
       collect() {
         this.reset();
         for (const [org, counts] of tally().findings) FINDINGS.forEach((finding, index) => this.set({ org_id: org, finding }, counts[index]!));
-      },
-    });
-    new Gauge({
-      name: 'enos_certificates_expiring',
-      help: 'Valid certificates, not superseded and not yet expired, whose notAfter is within within_days of now.',
-      labelNames: ['org_id', 'within_days'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [org, counts] of tally().expiring) {
-          FORECAST_DAYS.forEach((days, index) => this.set({ org_id: org, within_days: String(days) }, counts[index]!));
-        }
       },
     });
   }
@@ -101,7 +85,6 @@ export class AuditMetrics {
   #count(now: number): Tally {
     const { fleet, audit, mode, thresholds } = this.#options;
     const findings = new Map<string, number[]>();
-    const expiring = new Map<string, number[]>();
     const lines: string[] = [FINDING_HEADER];
     // Distinct certificates may read alike once cleaned and capped: one series each, the first wins.
     const shown = new Set<string>();
@@ -109,19 +92,10 @@ export class AuditMetrics {
     for (const record of fleet.records()) {
       const org = cleanLabelValue(record.device.orgId);
       let orgFindings = findings.get(org);
-      let orgExpiring = expiring.get(org);
-      if (orgFindings === undefined || orgExpiring === undefined) {
-        findings.set(org, (orgFindings = FINDINGS.map(() => 0)));
-        expiring.set(org, (orgExpiring = FORECAST_DAYS.map(() => 0)));
-      }
+      if (orgFindings === undefined) findings.set(org, (orgFindings = FINDINGS.map(() => 0)));
       let labels: string | undefined;
-      for (const { cert, state, superseded } of assessCertificates(record.certificates, now, thresholds)) {
-        validUntil = Math.min(validUntil, nextStateChange(cert, now, thresholds), nextForecastChange(cert, now), nextAgeChange(cert, now, audit));
-        if (cert.status === 'valid' && !superseded && state !== 'expired') {
-          FORECAST_DAYS.forEach((days, index) => {
-            if (cert.notAfter - now <= days * DAY_MS) orgExpiring[index]!++;
-          });
-        }
+      for (const { cert, state } of assessCertificates(record.certificates, now, thresholds)) {
+        validUntil = Math.min(validUntil, nextStateChange(cert, now, thresholds), nextAgeChange(cert, now, audit));
         const bits = audit.bits(cert, state, now);
         if (bits === 0) continue;
         // `expiring` shows certificates in warning or critical state, the audited ones it shows.
@@ -138,19 +112,8 @@ export class AuditMetrics {
         });
       }
     }
-    return { version: audit.version, validUntil, findings, expiring, series: Buffer.from(lines.join('')) };
+    return { version: audit.version, validUntil, findings, series: Buffer.from(lines.join('')) };
   }
-}
-
-/** The next instant a valid certificate enters a forecast window. */
-function nextForecastChange(cert: Certificate, now: number): number {
-  if (cert.status !== 'valid') return Infinity;
-  let next = Infinity;
-  for (const days of FORECAST_DAYS) {
-    const boundary = cert.notAfter - days * DAY_MS;
-    if (boundary > now && boundary < next) next = boundary;
-  }
-  return next;
 }
 
 function nextAgeChange(cert: Certificate, now: number, audit: FleetAudit): number {
