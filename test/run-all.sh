@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 need_debian=()
 command -v redis-server >/dev/null || need_debian+=(redis-server)
+command -v redis-sentinel >/dev/null || need_debian+=(redis-sentinel)
 command -v prometheus >/dev/null || need_debian+=(prometheus)
 command -v promtool >/dev/null || need_debian+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need_debian+=(prometheus-alertmanager)
