@@ -22,6 +22,8 @@ export interface StatusPageDeps {
   readonly log: Logger;
   /** How long the page waits for the history before saying it is unavailable (default 2 s). */
   readonly historyTimeoutMs?: number;
+  /** Whether this replica scans; a standby shows what the leader stored (default: it scans). */
+  readonly leader?: () => boolean;
 }
 
 /** GET / and /api/v1/*, served next to /metrics; told about every finished scan. */
@@ -94,18 +96,25 @@ class StatusService implements StatusPage {
     const history = this.#recentChanges({ limit: PAGE_CHANGES });
     const now = this.#deps.clock.now();
     const summary = this.#summary(now);
-    const action = summary.select({ org, states: state === undefined ? ACTION_STATES : [state], withoutSuperseded: true, offset: filter.offset, limit: filter.limit });
+    const { selection, counts, forecast } = summary.overview({
+      org,
+      states: state === undefined ? ACTION_STATES : [state],
+      withoutSuperseded: true,
+      offset: filter.offset,
+      limit: filter.limit,
+    });
     const body = renderPage({
       now,
       thresholds: this.#deps.thresholds,
       filter,
       orgs: summary.orgs(),
-      counts: summary.counts(org),
-      forecast: summary.forecast(org),
-      action: { total: action.total, certificates: this.#listed(action.picked, now) },
+      counts,
+      forecast,
+      action: { total: selection.total, certificates: this.#listed(selection.picked, now) },
       failing: this.#failing(org),
       changes: await history,
       lastScan: this.#lastScan,
+      leader: this.#leader(),
     });
     return { status: 200, contentType: 'text/html; charset=utf-8', body, headers: { ...COMMON_HEADERS, 'Content-Security-Policy': PAGE_CSP } };
   }
@@ -136,12 +145,17 @@ class StatusService implements StatusPage {
     queryParameters(search, []);
     const scan = this.#lastScan;
     return {
+      leader: this.#leader(),
       lastScan:
         scan === undefined
           ? null
           : { startedAt: new Date(scan.startedAt).toISOString(), finishedAt: new Date(scan.finishedAt).toISOString(), result: scan.result, devices: scan.devices },
       ...this.#summary(this.#deps.clock.now()).counts(),
     };
+  }
+
+  #leader(): boolean {
+    return this.#deps.leader?.() ?? true;
   }
 
   #summary(now: number): FleetSummary {
@@ -163,9 +177,9 @@ class StatusService implements StatusPage {
     const devices: FailingDevice[] = [];
     let total = 0;
     for (const [id, reason] of this.#index.failures()) {
-      const device = this.#deps.fleet.get(id)?.device;
-      if (device === undefined || (org !== undefined && device.orgId !== org)) continue;
-      if (devices.length < PAGE_FAILING) devices.push({ device, reason });
+      const record = this.#deps.fleet.get(id);
+      if (record === undefined || (org !== undefined && record.device.orgId !== org)) continue;
+      if (devices.length < PAGE_FAILING) devices.push({ device: record.device, reason, lastAnswerAt: record.lastAnswerAt });
       total++;
     }
     return { total, devices };
