@@ -136,10 +136,10 @@ export class RedisStore implements Store {
     return { generation: newest, ids };
   }
 
-  async history({ deviceId, limit }: HistoryQuery): Promise<ChangeEvent[]> {
+  async history({ deviceId, matches, limit }: HistoryQuery): Promise<ChangeEvent[]> {
     const found: ChangeEvent[] = [];
     if (limit <= 0) return found;
-    const pageSize = deviceId === undefined ? limit : Math.max(limit, HISTORY_PAGE_SIZE);
+    const pageSize = deviceId === undefined && matches === undefined ? limit : Math.max(limit, HISTORY_PAGE_SIZE);
     let end = '+';
     for (;;) {
       const page = await this.#roundTrip('XREVRANGE', () =>
@@ -149,7 +149,7 @@ export class RedisStore implements Store {
         const { e, d } = streamFields(fields);
         if (deviceId !== undefined && d !== deviceId) continue;
         const event = this.#decodeEvent(entryId, e);
-        if (event) found.push(event);
+        if (event && (matches?.(event) ?? true)) found.push(event);
         if (found.length === limit) return found;
       }
       const last = page.at(-1);

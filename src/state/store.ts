@@ -31,6 +31,8 @@ export interface StoreChanges {
 
 export interface HistoryQuery {
   readonly deviceId?: string;
+  /** Only events this accepts (e.g. a device written in another form than its id). */
+  readonly matches?: (event: ChangeEvent) => boolean;
   readonly limit: number;
 }
 

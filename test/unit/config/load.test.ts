@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, resolveConfigPath } from '../../../src/config/load.js';
+import { ConfigError, loadConfig, parseConfig, resolveConfigPath, unreadableFiles } from '../../../src/config/load.js';
 import { maskedConfig } from '../../../src/config/mask.js';
 
 const MINIMAL = `
@@ -158,6 +158,25 @@ describe('config files', () => {
 
   it('names a missing file', () => {
     expect(() => loadConfig('/nonexistent/config.yaml', {})).toThrow('/nonexistent/config.yaml: cannot read config file (ENOENT)');
+  });
+
+  it('reads relative file paths from the config file\'s folder and checks inventory files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecm-relative-'));
+    writeFileSync(join(dir, 'key.txt'), 'the-key\n');
+    const path = join(dir, 'config.yaml');
+    writeFileSync(
+      path,
+      'enos: { baseUrl: https://apim.example.com, appKeyFile: key.txt, appSecret: s }\ninventory: { files: [devices.csv, /abs/list.json] }\n',
+    );
+    const config = loadConfig(path, {});
+    expect(config.enos.appKey).toBe('the-key');
+    expect(config.inventory.files).toEqual([join(dir, 'devices.csv'), '/abs/list.json']);
+    expect(unreadableFiles(config)).toEqual([
+      `inventory.files[0]: cannot read ${join(dir, 'devices.csv')} (ENOENT)`,
+      'inventory.files[1]: cannot read /abs/list.json (ENOENT)',
+    ]);
+    writeFileSync(join(dir, 'devices.csv'), 'orgId,assetId\n');
+    expect(unreadableFiles(config)).toHaveLength(1);
   });
 
   it.each(['config/config.example.yaml', 'config/demo.yaml'])('%s is valid', (path) => {
