@@ -1,26 +1,29 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from './config/load.js';
-import { checkConfigCommand } from './commands/check-config.js';
-import { demoCommand } from './commands/demo.js';
-import { HISTORY_DEFAULT_LIMIT, historyCommand } from './commands/history.js';
 import type { Command, CommandContext } from './commands/io.js';
-import { runCommand } from './commands/run.js';
-import { scanCommand } from './commands/scan.js';
-import { DEFAULT_CHURN_SECONDS, SIMULATE_HELP, simulateCommand } from './commands/simulate.js';
 import { VERSION } from './version.js';
 
-const COMMANDS: Record<string, Command> = {
-  run: runCommand,
-  scan: scanCommand,
-  'check-config': checkConfigCommand,
-  history: historyCommand,
-  simulate: simulateCommand,
-  demo: demoCommand,
+/**
+ * Each command's modules load only when it runs: `--version` loads nothing else, `check-config`
+ * and `history` never load the HTTP client, the metrics registry or the simulator.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  scan: async () => (await import('./commands/scan.js')).scanCommand,
+  'check-config': async () => (await import('./commands/check-config.js')).checkConfigCommand,
+  history: async () => (await import('./commands/history.js')).historyCommand,
+  simulate: async () => (await import('./commands/simulate.js')).simulateCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
 
-export const HELP = `enos-cert-monitor ${VERSION}: watches the X.509 certificates of EnOS IoT devices.
+export async function helpText(): Promise<string> {
+  const [{ CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH }, { HISTORY_DEFAULT_LIMIT }, { DEFAULT_CHURN_SECONDS, SIMULATE_HELP }] = await Promise.all([
+    import('./config/load.js'),
+    import('./commands/history.js'),
+    import('./commands/simulate.js'),
+  ]);
+  return `enos-cert-monitor ${VERSION}: watches the X.509 certificates of EnOS IoT devices.
 
 Usage:
   enos-cert-monitor run [-c FILE]
@@ -60,27 +63,29 @@ Config file (-c): -c FILE, else $${CONFIG_ENV_VAR}, else ${DEFAULT_CONFIG_PATH}.
 config/config.example.yaml.
 
 ${SIMULATE_HELP}`;
+}
 
 /** Runs one command line and returns its exit code. */
 export async function main(argv: readonly string[], context: Omit<CommandContext, 'args'>): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    context.stdout.write(`${HELP}\n`);
+    context.stdout.write(`${await helpText()}\n`);
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
     context.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) {
+  const load = COMMANDS[name];
+  if (load === undefined) {
     context.stderr.write(`unknown command '${name}'\nRun 'enos-cert-monitor --help' for usage.\n`);
     return 2;
   }
   if (args.includes('--help') || args.includes('-h')) {
-    context.stdout.write(`${HELP}\n`);
+    context.stdout.write(`${await helpText()}\n`);
     return 0;
   }
+  const command = await load();
   return command({ ...context, args });
 }
 
