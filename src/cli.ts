@@ -54,7 +54,8 @@ Commands:
     --limit N                         default ${HISTORY_DEFAULT_LIMIT}
     --format table|json               default table
                   exit 0; 2 no Redis store configured; 3 the store does not answer
-  simulate        the built-in EnOS API simulator (options below); exit 0 on SIGTERM/SIGINT
+  simulate        the built-in EnOS API simulator (options below)
+                  exit 0 on SIGTERM/SIGINT; 2 bad usage or port in use
   demo            simulator (a certificate changes every ${DEFAULT_CHURN_SECONDS} s) + daemon + in-memory store
     --port N                          status page and /metrics port (default 9464)
                   exit 0 on SIGTERM/SIGINT; 2 bad usage or port in use

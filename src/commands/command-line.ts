@@ -66,3 +66,11 @@ export function listOf<T extends string>(flag: string, value: string, allowed: r
   if (items.length === 0 || wrong.length > 0) throw new Error(`${flag} takes a comma-separated list of: ${allowed.join(', ')}`);
   return new Set(items as T[]);
 }
+
+/** An integer flag value from `min` to `max`; `fallback` when the flag is absent. */
+export function integerOption(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new Error(`${flag} must be an integer from ${min} to ${max}`);
+  return value;
+}

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { startSimulator } from '../simulator/index.js';
 import { createLogger } from '../util/log.js';
-import { configError, usageError } from './command-line.js';
+import { configError, integerOption, usageError } from './command-line.js';
 import type { Command } from './io.js';
 import { runDaemon } from './run.js';
 import { DEFAULT_CHURN_SECONDS } from './simulate.js';
@@ -18,25 +18,25 @@ export const demoCommand: Command = async ({ args, stdout, stderr, env }) => {
   let port: string | undefined;
   try {
     const { values } = parseArgs({ args: [...args], options: { port: { type: 'string' } }, strict: true });
-    port = values.port === undefined ? undefined : String(demoPort(values.port));
+    port = values.port === undefined ? undefined : String(integerOption('--port', values.port, 0, 0, 65_535));
   } catch (error) {
     return usageError(stderr, error);
   }
   const log = createLogger('info', 'stdout');
   const simulator = await startSimulator({ port: 0, churnIntervalMs: DEFAULT_CHURN_SECONDS * 1000, log });
   try {
-    let withSimulator;
+    let config;
     try {
-      withSimulator = loadConfig(DEMO_CONFIG, { ...env, ENOS_DEMO_BASE_URL: simulator.url, ...(port !== undefined ? { ENOS_DEMO_PORT: port } : {}) });
+      config = loadConfig(DEMO_CONFIG, { ...env, ENOS_DEMO_BASE_URL: simulator.url, ...(port !== undefined ? { ENOS_DEMO_PORT: port } : {}) });
     } catch (error) {
       return configError(stderr, error);
     }
-    return await runDaemon(withSimulator, {
+    return await runDaemon(config, {
       command: 'demo',
       stderr,
       portSetting: '--port N',
       onStarted: (daemon) => {
-        const host = ['0.0.0.0', '::'].includes(withSimulator.server.host) ? '127.0.0.1' : withSimulator.server.host;
+        const host = ['0.0.0.0', '::'].includes(config.server.host) ? '127.0.0.1' : config.server.host;
         const base = `http://${host.includes(':') ? `[${host}]` : host}:${daemon.port}`;
         stdout.write(
           `status page: ${base}/\n` +
@@ -51,9 +51,3 @@ export const demoCommand: Command = async ({ args, stdout, stderr, env }) => {
     log.flush();
   }
 };
-
-function demoPort(text: string): number {
-  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(port >= 0 && port <= 65_535)) throw new Error('--port must be an integer from 0 to 65535');
-  return port;
-}

@@ -3,7 +3,7 @@ import { CHURN_EXPIRING_AFTER_MS, MAX_GENERATED_CERTIFICATES, SIMULATOR_DEFAULTS
 import { createLogger } from '../util/log.js';
 import type { Command, CommandContext } from './io.js';
 import { onShutdownSignal } from './signals.js';
-import { usageError } from './command-line.js';
+import { integerOption, usageError } from './command-line.js';
 
 /** The command's default port (the library default, 0, picks any free port). */
 export const SIMULATE_DEFAULT_PORT = 8080;
@@ -59,6 +59,10 @@ export async function runSimulate(context: CommandContext, stop: Promise<unknown
   try {
     simulator = await startSimulator({ ...options, log });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      stderr.write(`simulate: port ${options.port} on ${options.host} is already in use; choose another with --port N\n`);
+      return 2;
+    }
     log.error({ err: error }, 'simulator failed to start');
     stderr.write(`simulate: ${(error as Error).message}\n`);
     return 1;
@@ -97,33 +101,26 @@ export function parseSimulateArgs(args: readonly string[]): SimulatorOptions | '
     allowPositionals: false,
   });
   if (values.help) return 'help';
-  const churnSeconds = integerFlag('--churn-seconds', values['churn-seconds'], DEFAULT_CHURN_SECONDS, 1, MAX_CHURN_SECONDS);
+  const churnSeconds = integerOption('--churn-seconds', values['churn-seconds'], DEFAULT_CHURN_SECONDS, 1, MAX_CHURN_SECONDS);
   if (values['churn-seconds'] !== undefined && !values.churn) throw new Error('--churn-seconds needs --churn');
   return {
     churnIntervalMs: values.churn ? churnSeconds * 1000 : 0,
-    port: integerFlag('--port', values.port, SIMULATE_DEFAULT_PORT, 0, 65_535),
-    devices: integerFlag('--devices', values.devices, SIMULATOR_DEFAULTS.devices, 0, MAX_DEVICES),
-    latencyMs: integerFlag('--latency-ms', values['latency-ms'], SIMULATOR_DEFAULTS.latencyMs, 0, MAX_LATENCY_MS),
-    minCertificates: integerFlag(
+    port: integerOption('--port', values.port, SIMULATE_DEFAULT_PORT, 0, 65_535),
+    devices: integerOption('--devices', values.devices, SIMULATOR_DEFAULTS.devices, 0, MAX_DEVICES),
+    latencyMs: integerOption('--latency-ms', values['latency-ms'], SIMULATOR_DEFAULTS.latencyMs, 0, MAX_LATENCY_MS),
+    minCertificates: integerOption(
       '--min-certificates',
       values['min-certificates'],
       SIMULATOR_DEFAULTS.minCertificates,
       0,
       MAX_GENERATED_CERTIFICATES,
     ),
-    seed: integerFlag('--seed', values.seed, SIMULATOR_DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
+    seed: integerOption('--seed', values.seed, SIMULATOR_DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
     host: textFlag('--host', values.host, SIMULATOR_DEFAULTS.host),
     orgId: textFlag('--org', values.org, SIMULATOR_DEFAULTS.orgId),
     appKey: textFlag('--app-key', values['app-key'], SIMULATOR_DEFAULTS.appKey),
     appSecret: textFlag('--app-secret', values['app-secret'], SIMULATOR_DEFAULTS.appSecret),
   };
-}
-
-function integerFlag(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(value >= min && value <= max)) throw new Error(`${flag} must be an integer from ${min} to ${max}`);
-  return value;
 }
 
 function textFlag(flag: string, text: string | undefined, fallback: string): string {

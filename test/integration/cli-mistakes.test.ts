@@ -286,14 +286,14 @@ describe('demo', () => {
     expect((await demo.exited).code).toBe(0);
   });
 
-  it('a port in use is one clear line and exit 2', async () => {
+  it.each(['demo', 'simulate'])('%s: a port in use is one clear line and exit 2', async (command) => {
     const busy: Server = createServer();
     const port = await freePort();
     await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
     try {
-      const result = await runCli(['demo', '--port', String(port)]);
+      const result = await runCli([command, '--port', String(port)]);
       expect(result.code).toBe(2);
-      expect(lines(result.stderr)).toEqual([`demo: port ${port} on 127.0.0.1 is already in use; choose another with --port N`]);
+      expect(lines(result.stderr)).toEqual([`${command}: port ${port} on 127.0.0.1 is already in use; choose another with --port N`]);
     } finally {
       await new Promise((resolve) => busy.close(resolve));
     }
