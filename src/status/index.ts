@@ -87,7 +87,8 @@ class StatusService implements StatusPage {
     // The filter form sends its "all" choices as empty values.
     for (const name of ['org', 'state']) if (values.get(name) === '') values.delete(name);
     const org = textParameter(values, 'org');
-    const [state] = statesParameter(values, ACTION_STATES);
+    const [state, ...more] = statesParameter(values, ACTION_STATES);
+    if (more.length > 0) throw new BadQuery(`state on the page is one of ${ACTION_STATES.join(', ')}`);
     const filter: PageFilter = {
       ...(org === undefined ? {} : { org }),
       ...(state === undefined ? {} : { state }),

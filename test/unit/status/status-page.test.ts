@@ -131,6 +131,7 @@ describe('status API', () => {
     ['/api/v1/status', '?verbose=1', 'unknown parameter "verbose"'],
     ['/', '?state=ok', 'state must be a comma-separated list of warning, critical, expired, revoked'],
     ['/', '?offset=x', 'offset must be a whole number from 0 to 1000000000'],
+    ['/', '?state=warning,critical', 'state on the page is one of warning, critical, expired, revoked'],
     ['/', '?page=2', 'unknown parameter "page"'],
   ])('%s%s: 400 with a JSON error', async (path, search, message) => {
     const { page } = statusPage();
