@@ -195,11 +195,14 @@ describe('status page', () => {
   });
 
   it('shows the audit findings of the listed certificates, in the API too', async () => {
-    const { page } = statusPage({ findings: (cert, state) => (cert.certSN === 'crit' && state === 'critical' ? ['shared', 'weak_signature'] : []) });
+    const { page } = statusPage({
+      audit: { fields: (cert, state) => ({ findings: cert.certSN === 'crit' && state === 'critical' ? ['shared', 'weak_signature'] : [] }) },
+    });
     expect((await get(page, '/')).body).toContain('<span class="finding">shared</span><span class="finding">weak_signature</span>');
     const { json } = await get(page, '/api/v1/certificates', '?state=critical');
     expect(json.certificates).toEqual([expect.objectContaining({ certSN: 'crit', findings: ['shared', 'weak_signature'] })]);
     expect((await get(statusPage().page, '/api/v1/certificates', '?state=critical')).json.certificates[0]).not.toHaveProperty('findings');
+    expect((await get(page, '/api/v1/certificates', '?state=ok')).json.certificates[0]).toMatchObject({ findings: [] });
   });
 
   it('says so on a standby replica', async () => {
