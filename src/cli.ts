@@ -26,10 +26,11 @@ Usage: enos-cert-monitor <command> [options]
 
 Commands:
   run [-c FILE]                      the daemon: scheduled scans, /metrics, alerts (SIGTERM stops it)
-  scan [-c FILE] [--format table|json] [--fail-on never|warning|critical]
+  scan [-c FILE] [--format table|json] [--fail-on never|warning|critical] [--read-only]
                                      one scan cycle, then a report
                                      exit 0; 1 --fail-on level reached; 2 bad config/usage;
-                                     3 no device could be queried
+                                     3 no device could be queried; 4 another replica holds
+                                     the leader lease (--read-only: no lease, writes and sends nothing)
   check-config [-c FILE]             validate the config, print it with secrets masked (exit 0 / 2)
   history [-c FILE] [--device ID] [--limit N] [--format table|json]
                                      recent certificate changes from the store

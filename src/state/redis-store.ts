@@ -3,8 +3,18 @@ import type { Config } from '../config/load.js';
 import type { ChangeEvent } from '../domain/types.js';
 import type { Logger } from '../util/log.js';
 import { decodeEvent, decodeSnapshotEntry, encodeEvent, encodeSnapshotEntry } from './codec.js';
-import { defineScripts, type StoreScripts } from './redis-scripts.js';
-import type { CommitRequest, CommitResult, HistoryQuery, Store, StoredSnapshot } from './store.js';
+import { defineScripts, isLeaseLostReply, type StoreScripts } from './redis-scripts.js';
+import {
+  LeaseLostError,
+  type AlertStateWriteResult,
+  type CommitRequest,
+  type CommitResult,
+  type Fence,
+  type HistoryQuery,
+  type LeaseAttempt,
+  type Store,
+  type StoredSnapshot,
+} from './store.js';
 
 export type RedisStoreConfig = Pick<
   Config['store'],
@@ -21,6 +31,8 @@ export function storeKeys(keyPrefix: string) {
     events: `${base}events`,
     alerts: `${base}alerts`,
     leader: `${base}leader`,
+    /** The last fencing token handed out with the lease; never expires. */
+    fence: `${base}fence`,
   } as const;
 }
 
@@ -80,26 +92,27 @@ export class RedisStore implements Store {
     return found;
   }
 
-  async commit(requests: readonly CommitRequest[]): Promise<CommitResult[]> {
+  async commit(requests: readonly CommitRequest[], fence: Fence): Promise<CommitResult[]> {
     if (requests.length === 0) return [];
     // An unreadable entry was reported absent (expected version 0), but the script still sees
     // its version: compare with that one, so the first commit replaces the entry.
     const expected = requests.map(({ id, expectedVersion }) =>
       expectedVersion === 0 ? (this.#unreadableVersions.get(id) ?? 0) : expectedVersion,
     );
-    const args: (string | number)[] = [this.#historyMaxLength];
-    requests.forEach(({ id, snapshot, events }, i) => {
-      args.push(id, expected[i]!, encodeSnapshotEntry(expected[i]! + 1, snapshot), events.length);
+    const args: (string | number)[] = [fence, this.#historyMaxLength];
+    requests.forEach(({ id, snapshot, events, alertRecords }, i) => {
+      args.push(id, expected[i]!, snapshot.queriedAt, encodeSnapshotEntry(expected[i]! + 1, snapshot), events.length);
       for (const event of events) args.push(encodeEvent(event));
+      args.push(alertRecords?.size ?? 0);
+      for (const [key, record] of alertRecords ?? []) args.push(key, record);
     });
-    const outcomes = await this.#roundTrip(
-      'commit',
-      () => this.#scripts.commit(this.#keys.snapshots, this.#keys.events, args),
-      { write: true },
-    );
-    return requests.map((request, i) => {
-      if (outcomes[i] !== 1) return { status: 'conflict' };
+    const { leader, snapshots, events, alerts } = this.#keys;
+    const outcomes = await this.#fenced('commit', () => this.#scripts.commit([leader, snapshots, events, alerts], args));
+    return requests.map((request, i): CommitResult => {
+      // Whatever the outcome, the entry is no longer the unreadable one remembered (a re-read tells).
       this.#unreadableVersions.delete(request.id);
+      if (outcomes[i] === 2) return { status: 'stale' };
+      if (outcomes[i] !== 1) return { status: 'conflict' };
       return { status: 'committed', version: expected[i]! + 1 };
     });
   }
@@ -159,33 +172,39 @@ export class RedisStore implements Store {
   }
 
   /**
-   * In pieces of ALERT_RECORDS_PER_WRITE, none holding the event loop for long. The records are
-   * independent of each other, so a write cut short leaves a mix that the next write completes.
+   * In pieces of ALERT_RECORDS_PER_WRITE, none holding the event loop for long, each fenced. The
+   * records are independent of each other, so a write cut short leaves a mix that the next write completes.
    */
-  async writeAlertState(set: ReadonlyMap<string, string>, remove: readonly string[]): Promise<void> {
+  async writeAlertState(
+    set: ReadonlyMap<string, string>,
+    remove: readonly string[],
+    fence: Fence,
+    markerKey: string,
+  ): Promise<AlertStateWriteResult> {
     const entries = [...set];
-    for (let i = 0; i < entries.length; i += ALERT_RECORDS_PER_WRITE) {
-      const fields = entries.slice(i, i + ALERT_RECORDS_PER_WRITE).flat();
-      await this.#roundTrip('HSET', () => this.#client.hset(this.#keys.alerts, ...fields), { write: true });
+    let stateWasKept = true;
+    for (let i = 0; i === 0 || i < entries.length + remove.length; i += ALERT_RECORDS_PER_WRITE) {
+      const setting = entries.slice(i, i + ALERT_RECORDS_PER_WRITE);
+      const removing = remove.slice(Math.max(0, i - entries.length), Math.max(0, i + ALERT_RECORDS_PER_WRITE - entries.length));
+      const args = [fence, markerKey, setting.length, ...setting.flat(), ...removing];
+      const kept = await this.#fenced('alert state', () => this.#scripts.writeAlertState([this.#keys.leader, this.#keys.alerts], args));
+      if (i === 0) stateWasKept = kept === 1;
     }
-    for (let i = 0; i < remove.length; i += ALERT_RECORDS_PER_WRITE) {
-      const fields = remove.slice(i, i + ALERT_RECORDS_PER_WRITE);
-      await this.#roundTrip('HDEL', () => this.#client.hdel(this.#keys.alerts, ...fields), { write: true });
-    }
+    return { stateWasKept };
   }
 
-  async acquireLease(holder: string, ttlMs: number): Promise<boolean> {
+  async acquireLease(holder: string, ttlMs: number): Promise<LeaseAttempt> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const held = await this.#roundTrip(
+    const [held, value] = await this.#roundTrip(
       'acquire lease',
-      () => this.#scripts.acquireLease(this.#keys.leader, holder, ttl),
+      () => this.#scripts.acquireLease(this.#keys.leader, this.#keys.fence, holder, ttl),
       { write: true },
     );
-    return held === 1;
+    return held === 1 ? { held: true, fence: value } : { held: false, holder: value };
   }
 
-  async releaseLease(holder: string): Promise<void> {
-    await this.#roundTrip('release lease', () => this.#scripts.releaseLease(this.#keys.leader, holder), {
+  async releaseLease(fence: Fence): Promise<void> {
+    await this.#roundTrip('release lease', () => this.#scripts.releaseLease(this.#keys.leader, fence), {
       write: true,
     });
   }
@@ -218,6 +237,15 @@ export class RedisStore implements Store {
     });
   }
 
+  /** A write script: its refusal of a stale fence becomes LeaseLostError. */
+  async #fenced<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#roundTrip(operation, send, { write: true });
+    } catch (error) {
+      throw isLeaseLostReply(error) ? new LeaseLostError() : error;
+    }
+  }
+
   #whenReady(): Promise<void> | undefined {
     const status = this.#client.status;
     if (status === 'ready' || status === 'end') return undefined;
@@ -230,7 +258,9 @@ export class RedisStore implements Store {
     return this.#ready;
   }
 
+  /** Also keeps the remembered version of an unreadable entry current: set, replaced or forgotten with each read. */
   #decodeSnapshot(id: string, raw: string | null): StoredSnapshot | undefined {
+    this.#unreadableVersions.delete(id);
     if (raw === null) return undefined;
     try {
       return { id, ...decodeSnapshotEntry(raw) };

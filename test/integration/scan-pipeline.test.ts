@@ -7,6 +7,7 @@ import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { devicePicker, healthy, monitorConfig, needsRenewal, withoutCertificates } from '../support/monitor.js';
 import { startRedis } from '../support/redis.js';
+import { heldFence } from '../support/store-fixtures.js';
 
 let simulator: Simulator;
 const monitors: Monitor[] = [];
@@ -17,7 +18,11 @@ function monitor(config = monitorConfig(simulator, { redisUrl: inject('redisUrl'
   return created;
 }
 
-const scan = (m: Monitor) => m.scan(new AbortController().signal);
+/** A scan under the lease of one holder shared by the test's monitors (their writes still race on compare-and-set). */
+async function scan(m: Monitor) {
+  const fence = heldFence(await m.store.acquireLease('pipeline-test', 600_000));
+  return m.scan(new AbortController().signal, { fence, held: () => true });
+}
 const summary = (events: readonly { type: string; certSN: string }[]) => events.map((e) => `${e.type}:${e.certSN}`).sort();
 
 beforeEach(async () => {
