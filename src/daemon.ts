@@ -3,6 +3,7 @@ import type { Monitor } from './monitor.js';
 import { startHttpServer, type HttpServer } from './server/http-server.js';
 import { LeaderElection, replicaName } from './state/leader.js';
 import type { Fence } from './state/store.js';
+import { createStatusPage, type StatusPage } from './status/index.js';
 import type { Logger } from './util/log.js';
 
 /** How long shutdown waits for the scan in flight to store what it has, and for alert sends. */
@@ -22,6 +23,7 @@ export class Daemon {
   readonly #monitor: Monitor;
   readonly #log: Logger;
   readonly #leader: LeaderElection;
+  readonly #status: StatusPage | undefined;
   #server: HttpServer | undefined;
   #task: ScheduledTask | undefined;
   #resendTimer: NodeJS.Timeout | undefined;
@@ -32,6 +34,15 @@ export class Daemon {
   constructor(monitor: Monitor, log: Logger) {
     this.#monitor = monitor;
     this.#log = log.child({ component: 'daemon' });
+    if (monitor.config.server.statusPage) {
+      this.#status = createStatusPage({
+        fleet: monitor.fleet,
+        history: (query) => monitor.store.history(query),
+        thresholds: monitor.config.thresholds,
+        clock: monitor.deps.clock,
+        log,
+      });
+    }
     // With the in-memory store nobody else can hold the lease; taking it all the same gives every write its fence.
     this.#leader = new LeaderElection({
       store: monitor.store,
@@ -58,6 +69,7 @@ export class Daemon {
       metrics,
       ready: () => this.#storeAnswers(),
       log: this.#log,
+      ...(this.#status === undefined ? {} : { routes: this.#status }),
     });
     this.#log.info({ host: config.server.host, port: this.#server.port }, 'http server listening');
     await this.#storeAnswers();
@@ -97,7 +109,11 @@ export class Daemon {
     const done = this.#monitor
       .scan(controller.signal, lease)
       .then(
-        () => undefined,
+        (report) => {
+          this.#status?.scanFinished(report.summary);
+          // The lease may have been lost while the scan ran: its alerts are not this replica's.
+          if (!this.leader) this.#monitor.metrics.setAlertsFiring([]);
+        },
         (error: unknown) => this.#log.error({ err: error }, 'scan failed'),
       )
       .finally(() => {
@@ -152,12 +168,16 @@ export class Daemon {
     return up;
   }
 
-  /** A scan under a fence that no longer holds the lease stops at once; a new leader reads the alert state first. */
+  /**
+   * A scan under a fence that no longer holds the lease stops at once; a new leader reads the alert
+   * state first; a replica that stopped leading no longer reports any alert as firing.
+   */
   #leadershipChanged(fence: Fence | undefined): void {
     this.#monitor.metrics.setLeader(fence !== undefined);
     const scan = this.#scan;
     if (scan !== undefined && scan.fence !== fence) scan.controller.abort(new Error('the leader lease was lost'));
     if (fence !== undefined) void this.#monitor.loadAlertState();
+    else this.#monitor.metrics.setAlertsFiring([]);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Config } from './config/load.js';
 import { AlertLifecycle, revokedHoldRecords } from './alerts/lifecycle.js';
+import { FleetAudit } from './audit/fleet-audit.js';
 import { createAlertSink } from './alerts/sink.js';
 import type { EnosApi } from './enos/api.js';
 import { createEnosClient } from './enos/client.js';
@@ -36,18 +37,23 @@ export interface MonitorDeps {
  */
 export class Monitor {
   readonly fleet = new FleetView();
+  /** Findings per certificate, current with the fleet (status page, scan report, metrics). */
+  readonly audit: FleetAudit;
   readonly metrics: MonitorMetrics;
   readonly store: Store;
   readonly alerts: AlertLifecycle;
   readonly #api: EnosApi;
   readonly #log: Logger;
   readonly #syncedVersions = new Map<string, number>();
+  /** Start of the last complete scan here; forgotten when records arrive from the store instead. */
+  #lastCompleteScanStartedAt: number | undefined;
 
   constructor(
     readonly config: Config,
     readonly deps: MonitorDeps,
   ) {
     this.#log = deps.log;
+    this.audit = new FleetAudit(this.fleet, config.audit);
     this.metrics = new MonitorMetrics({
       fleet: this.fleet,
       perCertificate: config.metrics.perCertificate,
@@ -62,6 +68,7 @@ export class Monitor {
       fleet: this.fleet,
       sink: createAlertSink(config.alertmanager, {
         log: deps.log,
+        clock: deps.clock,
         observer: {
           notification: (outcome) => this.metrics.alertmanagerNotification(outcome),
           dropped: (count) => this.metrics.alertsDropped(count),
@@ -87,6 +94,7 @@ export class Monitor {
       this.fleet.set({ id, device: snapshot.device, query: 'ok', certificates: snapshot.certificates });
       applied++;
     }
+    if (applied > 0) this.#lastCompleteScanStartedAt = undefined;
     return applied;
   }
 
@@ -119,9 +127,11 @@ export class Monitor {
         thresholds: this.config.thresholds,
         concurrency: this.config.enos.concurrency,
         observer: this.metrics,
+        ...(this.#lastCompleteScanStartedAt !== undefined ? { lastCompleteScanStartedAt: this.#lastCompleteScanStartedAt } : {}),
       },
       signal,
     );
+    if (report.summary.inventoryComplete && !report.summary.aborted) this.#lastCompleteScanStartedAt = report.summary.startedAt;
     this.metrics.scanFinished(report.summary);
     this.#log.info({ ...report.summary, changes: report.events.length }, 'scan finished');
     if (lease === undefined) return report;

@@ -1,4 +1,5 @@
 import type { RawConfig } from '../config/schema.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AlertmanagerTarget } from './alertmanager-target.js';
 import { isValidLabelName, type LabelSet } from './labels.js';
@@ -16,6 +17,8 @@ export interface AlertmanagerClientOptions {
   /** First retry delay, doubled per attempt up to retryMaxDelayMs. */
   readonly retryBaseDelayMs?: number;
   readonly retryMaxDelayMs?: number;
+  /** The lifecycle's clock: a firing alert's endsAt is measured from the hand-over on it. */
+  readonly clock?: Clock;
 }
 
 const noObserver: NotificationObserver = { notification: () => undefined, dropped: () => undefined };
@@ -23,14 +26,17 @@ const noObserver: NotificationObserver = { notification: () => undefined, droppe
 /**
  * Pushes alerts to every configured Alertmanager independently: HA replicas each need every
  * alert (they are not load-balanced), and one replica being down must not delay the others.
- * With no URL configured alerts are only logged.
+ * Each `send` hands over the current set once, shared by all replicas, which post it in rotating
+ * batches. With no URL configured alerts are only logged.
  */
 export class AlertmanagerClient implements AlertSink {
   readonly #targets: AlertmanagerTarget[];
   readonly #log: Logger;
+  readonly #clock: Clock;
 
   constructor(options: AlertmanagerClientOptions) {
     this.#log = options.log.child({ component: 'alertmanager' });
+    this.#clock = options.clock ?? systemClock;
     const delivery = {
       timeoutMs: options.config.timeoutMs,
       maxAttempts: options.config.maxAttempts,
@@ -50,7 +56,8 @@ export class AlertmanagerClient implements AlertSink {
       this.#log.debug({ alerts: valid.length }, 'no alertmanager configured, alerts not sent');
       return;
     }
-    for (const target of this.#targets) target.enqueue(valid);
+    const now = this.#clock.now();
+    for (const target of this.#targets) target.offer(valid, now);
   }
 
   async flush(timeoutMs: number): Promise<boolean> {

@@ -71,6 +71,19 @@ export function revokedHoldRecords(events: readonly ChangeEvent[], certificates:
   return records;
 }
 
+/** What one evaluation changed; per-alert lines are debug, these counts by `alertname/severity` info. */
+interface AlertChanges {
+  started: number;
+  resolved: number;
+  readonly startedByKind: Record<string, number>;
+  readonly resolvedByKind: Record<string, number>;
+}
+
+function countKind(counts: Record<string, number>, labels: PostableAlert['labels']): void {
+  const kind = `${labels.alertname ?? ''}/${labels.severity ?? ''}`;
+  counts[kind] = (counts[kind] ?? 0) + 1;
+}
+
 export interface FiringCount {
   readonly alertname: string;
   readonly severity: string;
@@ -241,9 +254,9 @@ export class AlertLifecycle {
     desired: ReadonlyMap<string, DesiredAlert>,
     now: number,
     inScope: (alert: TrackedAlert) => boolean,
-  ): { started: number; resolved: number } {
+  ): AlertChanges {
     const alerts = this.#state.alerts;
-    const changes = { started: 0, resolved: 0 };
+    const changes: AlertChanges = { started: 0, resolved: 0, startedByKind: {}, resolvedByKind: {} };
     for (const [key, alert] of desired) {
       const known = alerts.get(key);
       this.#removals.delete(alertRecordKey(key));
@@ -253,14 +266,16 @@ export class AlertLifecycle {
         const startsAt = Math.min(alert.since ?? now, now);
         alerts.set(key, { labels: alert.labels, annotations: alert.annotations, startsAt });
         changes.started += 1;
-        this.#log.info({ labels: alert.labels, startsAt: rfc3339(startsAt) }, 'alert firing');
+        countKind(changes.startedByKind, alert.labels);
+        this.#log.debug({ labels: alert.labels, startsAt: rfc3339(startsAt) }, 'alert firing');
       }
     }
     for (const [key, alert] of alerts) {
       if (alert.resolvedAt === undefined && !desired.has(key) && inScope(alert)) {
         alerts.set(key, { ...alert, resolvedAt: now });
         changes.resolved += 1;
-        this.#log.info({ labels: alert.labels }, 'alert resolved');
+        countKind(changes.resolvedByKind, alert.labels);
+        this.#log.debug({ labels: alert.labels }, 'alert resolved');
       } else if (alert.resolvedAt !== undefined && now - alert.resolvedAt >= RESOLVED_RESEND_MS) {
         alerts.delete(key);
         this.#removals.add(alertRecordKey(key));

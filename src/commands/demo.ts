@@ -20,7 +20,8 @@ export const demoCommand: Command = async ({ stdout, stderr, env }) => {
     return await runDaemon(config, (daemon) => {
       const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
       stdout.write(
-        `enos-cert-monitor demo: simulated EnOS gateway at ${simulator.url}\n` +
+        `status page: http://${host}:${daemon.port}/\n` +
+          `enos-cert-monitor demo: simulated EnOS gateway at ${simulator.url}\n` +
           `metrics: http://${host}:${daemon.port}/metrics  (Ctrl-C to stop)\n`,
       );
     });

@@ -165,12 +165,22 @@ const serverSchema = z
   .strictObject({
     host: nonEmpty.default('0.0.0.0'),
     port: nonNegativeInt.max(65_535).default(9464),
+    statusPage: z.boolean().default(true),
   })
   .prefault({});
 
 const metricsSchema = z
   .strictObject({
     perCertificate: z.enum(['all', 'expiring', 'none']).default('all'),
+  })
+  .prefault({});
+
+const auditSchema = z
+  .strictObject({
+    minRsaBits: positiveInt.default(2048),
+    minEcBits: positiveInt.default(256),
+    maxAgeDays: z.number().min(0).default(0),
+    dateToleranceSeconds: nonNegativeInt.default(86_400),
   })
   .prefault({});
 
@@ -189,6 +199,7 @@ export const configSchema = z.strictObject({
   alertmanager: alertmanagerSchema,
   server: serverSchema,
   metrics: metricsSchema,
+  audit: auditSchema,
   log: logSchema,
 });
 

@@ -1,12 +1,17 @@
-import type { Certificate, CertificateState, Thresholds } from './types.js';
+import type { Certificate, CertificateState, CertificateStatus, Thresholds } from './types.js';
 
 export const DAY_MS = 86_400_000;
 
 /** Contract: revoked; expired (status or notAfter passed); critical/warning within the thresholds; else ok. */
 export function certificateState(cert: Certificate, now: number, thresholds: Thresholds): CertificateState {
-  if (cert.status === 'revoked') return 'revoked';
-  if (cert.status === 'expired' || cert.notAfter <= now) return 'expired';
-  const left = cert.notAfter - now;
+  return stateAt(cert.status, cert.notAfter, now, thresholds);
+}
+
+/** The state from the only two fields it depends on, for indexes that keep just these. */
+export function stateAt(status: CertificateStatus, notAfter: number, now: number, thresholds: Thresholds): CertificateState {
+  if (status === 'revoked') return 'revoked';
+  if (status === 'expired' || notAfter <= now) return 'expired';
+  const left = notAfter - now;
   if (left <= thresholds.criticalDays * DAY_MS) return 'critical';
   if (left <= thresholds.warningDays * DAY_MS) return 'warning';
   return 'ok';

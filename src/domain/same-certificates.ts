@@ -1,4 +1,4 @@
-import type { Certificate } from './types.js';
+import type { Certificate, PemContent } from './types.js';
 
 const CERTIFICATE_FIELDS = [
   'certSN',
@@ -12,7 +12,7 @@ const CERTIFICATE_FIELDS = [
   'revokerReason',
 ] as const satisfies ReadonlyArray<keyof Certificate>;
 
-type UncomparedField = Exclude<keyof Certificate, (typeof CERTIFICATE_FIELDS)[number]>;
+type UncomparedField = Exclude<keyof Certificate, (typeof CERTIFICATE_FIELDS)[number] | 'pem'>;
 // Fails to compile when Certificate gains a field that sameCertificates does not compare.
 const _everyFieldCompared: UncomparedField extends never ? true : never = true;
 void _everyFieldCompared;
@@ -29,5 +29,11 @@ export function sameCertificates(a: readonly Certificate[], b: readonly Certific
 }
 
 function sameCertificate(a: Certificate, b: Certificate): boolean {
-  return CERTIFICATE_FIELDS.every((field) => a[field] === b[field]);
+  return CERTIFICATE_FIELDS.every((field) => a[field] === b[field]) && samePem(a.pem, b.pem);
+}
+
+/** By content: one read from the API and one decoded from the store are different objects. */
+function samePem(a: PemContent | undefined, b: PemContent | undefined): boolean {
+  if (typeof a === 'object' && typeof b === 'object') return a.fingerprintSha256 === b.fingerprintSha256;
+  return a === b;
 }

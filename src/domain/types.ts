@@ -32,6 +32,28 @@ export interface Certificate {
   readonly issueAuthority: string;
   readonly revoker: string;
   readonly revokerReason: string;
+  /** What the certificate's own content (`cert`) says; absent when `cert` is not a PEM certificate. */
+  readonly pem?: PemContent;
+}
+
+/**
+ * A PEM certificate as read once per distinct content: a few numbers and shared strings, never
+ * the parsed object. `unparseable`: it looked like a PEM certificate but is not a valid one.
+ */
+export type PemContent = X509Summary | 'unparseable';
+
+export interface X509Summary {
+  /** `rsa`, `rsa-pss`, `ec`, `ed25519`, `ed448`, `dsa`, … or the dotted OID of an unknown one. */
+  readonly keyAlgorithm: string;
+  /** Null where the key type has no size the monitor knows (unknown algorithm or curve). */
+  readonly keyBits: number | null;
+  /** OpenSSL's name (`sha256WithRSAEncryption`, `ecdsa-with-SHA256`, `ED25519`, …) or the dotted OID. */
+  readonly signatureAlgorithm: string;
+  /** SHA-256 of the DER, lowercase hex. */
+  readonly fingerprintSha256: string;
+  /** Epoch milliseconds, from the certificate's validity. */
+  readonly notBefore: number;
+  readonly notAfter: number;
 }
 
 export type ChangeType = 'added' | 'removed' | 'revoked' | 'expired' | 'renewed';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pemReader } from '../audit/pem.js';
 import type { Certificate, CertificateStatus, DeviceRef } from '../domain/types.js';
 import { wellFormed } from '../util/text.js';
 import type { DevicePage } from './api.js';
@@ -77,7 +78,7 @@ function readCertificate(raw: unknown, path: string): Certificate {
   const effectiveDate = optional(raw.effectiveDate, (value) => epochMs(value, `${path}.effectiveDate`));
   // Older gateway versions spell it so.
   const effetiveDate = optional(raw.effetiveDate, (value) => epochMs(value, `${path}.effetiveDate`));
-  return {
+  const certificate: Certificate = {
     certSN: certSN(raw.certSN, `${path}.certSN`),
     status,
     notBefore: effectiveDate ?? effetiveDate ?? null,
@@ -88,6 +89,10 @@ function readCertificate(raw: unknown, path: string): Certificate {
     revoker: text(raw.revoker, `${path}.revoker`),
     revokerReason: text(raw.revokerReason, `${path}.revokerReason`),
   };
+  // Never a reason to fail the device: at worst the audit reports it unparseable. Without a PEM
+  // the certificate carries no `pem` field at all.
+  const pem = pemReader.read(raw.cert);
+  return pem === undefined ? certificate : { ...certificate, pem };
 }
 
 function certSN(value: unknown, path: string): string {

@@ -38,11 +38,7 @@ export function deviceLabels(device: DeviceRef): string {
   ].join('');
 }
 
-/**
- * The samples of the given certificates, as text. Not a Buffer per device: small Buffers cost an
- * allocation each and their memory outlives them until a full garbage collection; the text of a
- * whole bucket of devices is encoded at once instead (FleetSeries).
- */
+/** The samples of the given certificates, as text (FleetSeries compresses a bucket of devices at once). */
 export function deviceSamples(deviceLabelSet: string, certs: readonly Certificate[]): DeviceSamples {
   // Pieces joined once per family: join() builds a flat string, where `+=` and templates would
   // keep every piece alive in a rope (twice the memory, and slower to encode later).
@@ -73,8 +69,3 @@ export function deviceSamples(deviceLabelSet: string, certs: readonly Certificat
   }
   return [notAfter.join(''), notBefore.join(''), info.join('')];
 }
-
-/** `# HELP` and `# TYPE` of each per-certificate family. */
-export const FAMILY_HEADERS: readonly Buffer[] = CERTIFICATE_FAMILIES.map(({ name, help }) =>
-  Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} gauge\n`),
-);

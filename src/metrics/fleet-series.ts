@@ -1,13 +1,14 @@
-import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers/promises';
 import { assessCertificates } from '../domain/certificate.js';
-import { deviceState, type QueryResult } from '../domain/device.js';
-import { sameCertificates } from '../domain/same-certificates.js';
+import { deviceId } from '../domain/device-id.js';
+import { deviceState } from '../domain/device.js';
 import type { Certificate, CertificateState, DeviceRef, DeviceState, Thresholds } from '../domain/types.js';
 import type { DeviceRecord, FleetView } from '../state/fleet-view.js';
-import { deviceLabels, deviceSamples, FAMILY_HEADERS, type DeviceSamples } from './certificate-lines.js';
+import { CERTIFICATE_FAMILIES, deviceLabels, deviceSamples } from './certificate-lines.js';
+import { gzipMemberSync } from './gzip-members.js';
 import { cleanLabelValue } from './label-value.js';
-import { SampleBucket, type BucketMember } from './sample-bucket.js';
+import { LabelCollisions } from './label-collisions.js';
+import { SeriesBucket, type BucketMember } from './series-bucket.js';
 import { nextStateChange } from './state-boundary.js';
 
 /** `metrics.perCertificate`: which certificates get their own series. */
@@ -31,70 +32,60 @@ export interface OrgCounts {
   deviceTotal: number;
 }
 
-/** Which of a device's certificates have series, e.g. `101`; the samples are rebuilt when it changes. */
-type Shown = string;
+/** One letter per certificate state: a device's states are one short, shared string. */
+const STATE_CODE: Record<CertificateState, string> = { ok: 'o', warning: 'w', critical: 'c', expired: 'e', revoked: 'r' };
+const STATE_OF_CODE: Readonly<Record<string, CertificateState>> = Object.fromEntries(
+  CERTIFICATE_STATES.map((state) => [STATE_CODE[state], state]),
+);
 
-/** What one device contributes, evaluated at one instant; valid until `validUntil`. */
-interface Evaluation {
-  readonly states: readonly CertificateState[];
-  readonly device: DeviceState;
-  readonly validUntil: number;
-  readonly shown: Shown;
-}
-
-interface Device {
-  /** The record's device, to tell whether a later record names the same one. */
-  readonly ref: DeviceRef;
+/** What the metrics keep per device besides its FleetView record: a few fields, no text. */
+interface DeviceEntry extends BucketMember {
+  record: DeviceRecord;
   /** Cleaned, unescaped: the aggregates' label (prom-client escapes it). */
   readonly org: string;
-  readonly labels: string;
-  readonly query: QueryResult;
-  /** Unique by certSN. */
-  readonly certificates: readonly Certificate[];
-}
-
-interface DeviceEntry extends Device, BucketMember {
-  ref: DeviceRef;
-  certificates: readonly Certificate[];
-  readonly bucket: Bucket;
-  evaluation: Evaluation;
-}
-
-/**
- * A slice of the fleet: a change re-encodes one bucket, not 100k certificates. Devices are placed
- * by their labels, so two devices whose (capped, cleaned) labels collide share a bucket, where
- * only the first shows.
- */
-interface Bucket {
-  readonly samples: SampleBucket<DeviceEntry>;
-  /** No entry in the bucket changes state before this instant. */
+  bucket: SeriesBucket<DeviceEntry>;
+  /** The states of its certificates (unique by serial), one STATE_CODE letter each. */
+  states: string;
+  device: DeviceState;
+  /** The states hold until this instant. */
   validUntil: number;
+  /** Its labels read like those of another device, which shows instead. */
+  hidden: boolean;
+  /** Set while it is part of a LabelCollisions group. */
+  collisionKey: string | undefined;
 }
 
-/** Longest stretch of encoding before render() lets other work run. */
-const SLICE_MS = 10;
+/** A dirty bucket is compressed this long after its first change, unless a scrape needs it first. */
+const COMPRESS_DELAY_MS = 1_000;
+/** Buckets compressed at once when a scrape finds many dirty (zlib's thread pool has 4 threads). */
+const COMPRESS_PARALLEL = 4;
 
-/** Enough buckets that one changed device re-encodes about 0.1% of a large fleet. */
-const BUCKETS = 1024;
+const FAMILY_HEADER_TEXT = CERTIFICATE_FAMILIES.map(({ name, help }) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`);
+/** `# HELP` and `# TYPE` of each per-certificate family, as gzip members. */
+const FAMILY_HEADERS: readonly Buffer[] = FAMILY_HEADER_TEXT.map((text) => gzipMemberSync(text));
 
 /**
  * Derived metric data for the whole fleet, kept current from the FleetView's change listener so
- * a scrape does not rebuild 100k series: per device its encoded samples and state counts, per
- * bucket of devices the joined samples. Time moves states (ok → warning → …): instead of a
- * timer, `refresh(now)` re-evaluates only the devices whose next state boundary has passed, so
- * it is cheap enough for every scrape, and the aggregates and the `expiring` selection are exact
- * at scrape time.
+ * a scrape does not rebuild 100k series: per device its states (a few fields), per bucket of
+ * devices the per-certificate samples as gzip members (about 45 bytes per certificate instead of
+ * 560 as text). A scrape writes the members as they are; plain text is inflated from them on the
+ * way out. Time moves states (ok → warning → …): instead of a timer, `refresh(now)` re-evaluates
+ * only the devices whose next state boundary has passed, so it is cheap enough for every scrape,
+ * and the aggregates and the `expiring` selection are exact at scrape time.
  */
 export class FleetSeries {
   readonly #mode: PerCertificateMode;
   readonly #thresholds: Thresholds;
   readonly #now: () => number;
   readonly #entries = new Map<string, DeviceEntry>();
-  readonly #buckets: readonly Bucket[] = Array.from({ length: BUCKETS }, () => ({
-    samples: new SampleBucket<DeviceEntry>(),
-    validUntil: Infinity,
-  }));
+  readonly #buckets: SeriesBucket<DeviceEntry>[] = [];
+  /** Buckets with room for another device. */
+  readonly #withRoom: SeriesBucket<DeviceEntry>[] = [];
+  readonly #dirty = new Set<SeriesBucket<DeviceEntry>>();
+  #compressTimer: NodeJS.Timeout | undefined;
   readonly #orgs = new Map<string, OrgCounts>();
+  readonly #collisions = new LabelCollisions<DeviceEntry>();
+  readonly #renderText = (members: readonly DeviceEntry[]): string[] => this.#text(members);
 
   constructor(options: { fleet: FleetView; mode: PerCertificateMode; thresholds: Thresholds; now: () => number }) {
     this.#mode = options.mode;
@@ -109,17 +100,15 @@ export class FleetSeries {
     for (const bucket of this.#buckets) {
       if (bucket.validUntil > now) continue;
       bucket.validUntil = Infinity;
-      for (const entry of bucket.samples.members()) {
-        if (entry.evaluation.validUntil <= now) {
+      for (const entry of bucket.members) {
+        if (entry.validUntil <= now) {
+          const shownBefore = this.#shownStates(entry.states);
           this.#count(entry, -1);
-          const previous = entry.evaluation;
-          entry.evaluation = this.#evaluate(entry, now);
+          this.#evaluate(entry, now);
           this.#count(entry, 1);
-          if (entry.evaluation.shown !== previous.shown) {
-            bucket.samples.replaceSamples(entry, this.#samples(entry, entry.evaluation.shown));
-          }
+          if (this.#shownStates(entry.states) !== shownBefore) this.#changed(bucket);
         }
-        bucket.validUntil = Math.min(bucket.validUntil, entry.evaluation.validUntil);
+        bucket.validUntil = Math.min(bucket.validUntil, entry.validUntil);
       }
     }
   }
@@ -130,84 +119,171 @@ export class FleetSeries {
   }
 
   /**
-   * The per-certificate families as exposition chunks (write them in order); none in `none` mode.
-   * Re-encoding many buckets (after a scan touched every device) yields to the event loop every
-   * few milliseconds, so health checks and the scan are not stalled by a large scrape.
+   * The per-certificate families as gzip members to write in order (none in `none` mode): per
+   * family its header, then each bucket's samples. Buckets changed since they were last
+   * compressed are compressed first, a few at a time in zlib's thread pool.
    */
   async render(): Promise<Buffer[]> {
     if (this.#mode === 'none') return [];
-    const families: Buffer[][] = FAMILY_HEADERS.map((header) => [header]);
-    let sliceStart = performance.now();
-    for (const { samples } of this.#buckets) {
-      if (samples.size === 0) continue;
-      if (samples.changed && performance.now() - sliceStart > SLICE_MS) {
-        await setImmediate();
-        sliceStart = performance.now();
+    await this.#compressDirty();
+    const members: Buffer[] = [];
+    FAMILY_HEADERS.forEach((header, family) => {
+      members.push(header);
+      for (const bucket of this.#buckets) {
+        const member = bucket.compressed[family]!;
+        if (member.length > 0) members.push(member);
       }
-      samples.chunks().forEach((chunks, family) => families[family]!.push(...chunks));
-    }
-    return families.flat();
+    });
+    return members;
   }
 
   #update(id: string, record: DeviceRecord | undefined): void {
     const old = this.#entries.get(id);
-    const certificates = record === undefined ? [] : uniqueBySerial(record.certificates);
-    // Every scan sets every device again; one that would show the same keeps its evaluation, so
-    // its bucket's encoded samples stay valid and the next scrape has nothing to re-encode. It
-    // takes the record's objects, though, so that the old ones can be collected.
-    if (old !== undefined && record !== undefined && sameDevice(old, record, certificates)) {
-      old.ref = record.device;
-      old.certificates = certificates;
+    if (old !== undefined && record !== undefined && old.record.device === record.device) {
+      // The FleetView keeps its objects when nothing changed: then there is nothing to re-render.
+      const same = old.record.certificates === record.certificates && old.record.query === record.query;
+      old.record = record;
+      if (same) return;
+      this.#count(old, -1);
+      this.#evaluate(old, this.#now());
+      this.#count(old, 1);
+      this.#placed(old);
       return;
     }
-    if (old !== undefined) {
-      this.#count(old, -1);
-      this.#entries.delete(id);
-      old.bucket.samples.delete(id);
-    }
-    if (record !== undefined) {
-      const entry = this.#entry(record, certificates);
-      this.#entries.set(id, entry);
-      entry.bucket.samples.set(id, entry);
-      entry.bucket.validUntil = Math.min(entry.bucket.validUntil, entry.evaluation.validUntil);
-      this.#count(entry, 1);
-    }
+    if (old !== undefined) this.#remove(id, old);
+    if (record !== undefined) this.#add(id, record);
   }
 
-  #entry(record: DeviceRecord, certificates: readonly Certificate[]): DeviceEntry {
-    const labels = deviceLabels(record.device);
-    const device: Device = {
-      ref: record.device,
+  #add(id: string, record: DeviceRecord): void {
+    const bucket = this.#bucketWithRoom();
+    const entry: DeviceEntry = {
+      record,
       org: cleanLabelValue(record.device.orgId),
-      labels,
-      query: record.query,
-      certificates,
+      bucket,
+      slot: 0,
+      states: '',
+      device: 'no_certificate',
+      validUntil: Infinity,
+      hidden: false,
+      collisionKey: undefined,
     };
-    const bucket = this.#buckets[hash(labels) % BUCKETS]!;
-    const evaluation = this.#evaluate(device, this.#now());
-    const pending = this.#samples(device, evaluation.shown);
-    // A literal, not a spread of `device`: V8 gives each spread copy a hidden class of its own.
-    const { ref, org, query } = device;
-    return { ref, org, labels, query, certificates, bucket, evaluation, pending, spans: undefined };
+    this.#evaluate(entry, this.#now());
+    this.#entries.set(id, entry);
+    bucket.add(entry);
+    if (bucket.full) this.#withRoom.splice(this.#withRoom.indexOf(bucket), 1);
+    this.#count(entry, 1);
+    this.#joinCollisions(entry);
+    this.#placed(entry);
   }
 
-  #evaluate(device: Device, now: number): Evaluation {
-    const assessed = assessCertificates(device.certificates, now, this.#thresholds);
-    const states = assessed.map((a) => a.state);
+  #remove(id: string, entry: DeviceEntry): void {
+    this.#count(entry, -1);
+    this.#entries.delete(id);
+    const { bucket } = entry;
+    if (bucket.full) this.#withRoom.push(bucket);
+    bucket.remove(entry);
+    this.#changed(bucket);
+    if (entry.collisionKey === undefined) return;
+    const shownInstead = this.#collisions.remove(entry, entry.collisionKey);
+    if (shownInstead !== undefined) {
+      shownInstead.hidden = false;
+      this.#changed(shownInstead.bucket);
+    }
+  }
+
+  #bucketWithRoom(): SeriesBucket<DeviceEntry> {
+    let bucket = this.#withRoom.at(-1);
+    if (bucket === undefined) {
+      bucket = new SeriesBucket<DeviceEntry>();
+      this.#buckets.push(bucket);
+      this.#withRoom.push(bucket);
+    }
+    return bucket;
+  }
+
+  /**
+   * Devices whose labels read alike once cleaned and capped would repeat series: only devices
+   * whose labels cleaning changed can meet another's, so ordinary devices skip the lookup.
+   */
+  #joinCollisions(entry: DeviceEntry): void {
+    const { device } = entry.record;
+    const cleaned = cleanedDevice(device);
+    const altered = !sameRef(cleaned, device);
+    if (!altered && this.#collisions.size === 0) return;
+    const labels = deviceLabels(device);
+    const twin = altered ? this.#entries.get(deviceId(cleaned)) : undefined;
+    const twinLabels = twin !== undefined && twin !== entry && deviceLabels(twin.record.device) === labels ? twin : undefined;
+    const shows = this.#collisions.add(entry, labels, altered, twinLabels);
+    if (shows === undefined) return;
+    entry.collisionKey = labels;
+    if (twinLabels !== undefined) twinLabels.collisionKey = labels;
+    entry.hidden = !shows;
+  }
+
+  #evaluate(entry: DeviceEntry, now: number): void {
+    const certificates = uniqueBySerial(entry.record.certificates);
+    const assessed = assessCertificates(certificates, now, this.#thresholds);
+    let states = '';
+    for (const { state } of assessed) states += STATE_CODE[state];
     let validUntil = Infinity;
-    for (const cert of device.certificates) validUntil = Math.min(validUntil, nextStateChange(cert, now, this.#thresholds));
-    return { states, device: deviceState(device.query, assessed), validUntil, shown: this.#shown(states) };
+    for (const cert of certificates) validUntil = Math.min(validUntil, nextStateChange(cert, now, this.#thresholds));
+    entry.states = internStates(states);
+    entry.device = deviceState(entry.record.query, assessed);
+    entry.validUntil = validUntil;
+  }
+
+  /** After a device's series may have changed: its bucket is re-compressed, its time watched. */
+  #placed(entry: DeviceEntry): void {
+    const { bucket } = entry;
+    bucket.validUntil = Math.min(bucket.validUntil, entry.validUntil);
+    this.#changed(bucket);
+  }
+
+  /** Which certificates show, as the states string with hidden ones blanked (comparable). */
+  #shownStates(states: string): string {
+    return this.#mode === 'expiring' ? states.replaceAll('o', '-') : states;
+  }
+
+  #changed(bucket: SeriesBucket<DeviceEntry>): void {
+    if (this.#mode === 'none') return;
+    bucket.changed();
+    this.#dirty.add(bucket);
+    if (this.#compressTimer === undefined) {
+      this.#compressTimer = setTimeout(() => {
+        this.#compressTimer = undefined;
+        void this.#compressDirty();
+      }, COMPRESS_DELAY_MS);
+      this.#compressTimer.unref();
+    }
+  }
+
+  /** Compresses every dirty bucket, a few at a time, yielding between them. */
+  async #compressDirty(): Promise<void> {
+    while (this.#dirty.size > 0) {
+      const batch = [...this.#dirty].slice(0, COMPRESS_PARALLEL);
+      for (const bucket of batch) this.#dirty.delete(bucket);
+      await Promise.all(batch.map((bucket) => bucket.compress(this.#renderText)));
+      await setImmediate();
+    }
+  }
+
+  /** The samples of the members that show, one text per family. */
+  #text(members: readonly DeviceEntry[]): string[] {
+    const families: string[][] = CERTIFICATE_FAMILIES.map(() => []);
+    for (const entry of members) {
+      if (entry.hidden) continue;
+      const shown = this.#shownCertificates(entry);
+      if (shown.length === 0) continue;
+      deviceSamples(deviceLabels(entry.record.device), shown).forEach((text, family) => families[family]!.push(text));
+    }
+    return families.map((texts) => texts.join(''));
   }
 
   /** `expiring` shows certificates in warning, critical, expired or revoked state. */
-  #shown(states: readonly CertificateState[]): Shown {
-    if (this.#mode === 'none') return '';
-    return states.map((state) => (this.#mode === 'all' || state !== 'ok' ? '1' : '0')).join('');
-  }
-
-  #samples(device: Device, shown: Shown): DeviceSamples | undefined {
-    if (!shown.includes('1')) return undefined;
-    return deviceSamples(device.labels, device.certificates.filter((_, index) => shown[index] === '1'));
+  #shownCertificates(entry: DeviceEntry): Certificate[] {
+    const certificates = uniqueBySerial(entry.record.certificates);
+    if (this.#mode === 'all') return [...certificates];
+    return certificates.filter((_, index) => entry.states[index] !== STATE_CODE.ok);
   }
 
   #count(entry: DeviceEntry, sign: 1 | -1): void {
@@ -216,25 +292,35 @@ export class FleetSeries {
       counts = { certificates: zeros(CERTIFICATE_STATES), devices: zeros(DEVICE_STATES), deviceTotal: 0 };
       this.#orgs.set(entry.org, counts);
     }
-    for (const state of entry.evaluation.states) counts.certificates[state] += sign;
-    counts.devices[entry.evaluation.device] += sign;
+    for (const code of entry.states) counts.certificates[STATE_OF_CODE[code]!] += sign;
+    counts.devices[entry.device] += sign;
     counts.deviceTotal += sign;
     if (counts.deviceTotal === 0) this.#orgs.delete(entry.org);
   }
 }
 
-/** Same device, query result and certificates: its series would not change. */
-function sameDevice(entry: DeviceEntry, record: DeviceRecord, certificates: readonly Certificate[]): boolean {
-  const { ref } = entry;
-  const { device } = record;
-  return (
-    entry.query === record.query &&
-    ref.orgId === device.orgId &&
-    ref.assetId === device.assetId &&
-    ref.productKey === device.productKey &&
-    ref.deviceKey === device.deviceKey &&
-    sameCertificates(entry.certificates, certificates)
-  );
+const STATE_STRINGS = new Map<string, string>();
+/** Devices share the few distinct state strings (`o`, `wo`, `reo`…). */
+function internStates(states: string): string {
+  const held = STATE_STRINGS.get(states);
+  if (held !== undefined) return held;
+  if (STATE_STRINGS.size < 4096) STATE_STRINGS.set(states, states);
+  return states;
+}
+
+/** The device as its labels show it: cleaned and capped values, '' for absent ones. */
+function cleanedDevice(device: DeviceRef): DeviceRef {
+  const clean = (value: string | undefined) => (value === undefined ? undefined : cleanLabelValue(value));
+  return {
+    orgId: cleanLabelValue(device.orgId),
+    assetId: clean(device.assetId),
+    productKey: clean(device.productKey),
+    deviceKey: clean(device.deviceKey),
+  };
+}
+
+function sameRef(a: DeviceRef, b: DeviceRef): boolean {
+  return a.orgId === b.orgId && a.assetId === b.assetId && a.productKey === b.productKey && a.deviceKey === b.deviceKey;
 }
 
 /** The first certificate of each certSN; the same array when there is nothing to drop. */
@@ -243,17 +329,6 @@ function uniqueBySerial(certificates: readonly Certificate[]): readonly Certific
   const serials = new Set(certificates.map((cert) => cert.certSN));
   if (serials.size === certificates.length) return certificates;
   return certificates.filter((cert) => serials.delete(cert.certSN));
-}
-
-/** FNV-1a with a final avalanche: every bit of the result depends on the whole text. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  // Without it the low bits are weak: labels that repeat the same digits (asset-000123,
-  // dev-000123) cancel out in the lowest bit, and half of the buckets stay empty.
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function zeros<K extends string>(keys: readonly K[]): Record<K, number> {

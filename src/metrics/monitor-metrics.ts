@@ -5,7 +5,10 @@ import type { Operation, RequestObserver } from '../enos/outcome.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
 import type { FleetView } from '../state/fleet-view.js';
 import type { Clock } from '../util/clock.js';
+import type { ContentEncoding, ExpositionBody } from '../server/http-server.js';
 import { FleetSeries, type PerCertificateMode } from './fleet-series.js';
+import { registerDeviceFailures } from './device-failures.js';
+import { gzipMember, inflateMembers, plainSize } from './gzip-members.js';
 import { registerStateGauges } from './state-gauges.js';
 
 export interface MonitorMetricsOptions {
@@ -53,6 +56,8 @@ export class MonitorMetrics {
   readonly #scans: Counter<'result'>;
   readonly #scanDuration: Histogram;
   readonly #lastSuccess: Gauge;
+  readonly #lastFinished: Gauge<'result'>;
+  readonly #inventoryDevices: Gauge;
   readonly #storeUp: Gauge;
   readonly #leader: Gauge;
   readonly #notifications: Counter<'outcome'>;
@@ -132,6 +137,27 @@ export class MonitorMetrics {
       registers,
     });
 
+    this.#lastFinished = new Gauge({
+      name: 'enos_scan_last_finished_timestamp_seconds',
+      help: 'When the last scan with each result finished; 0 before the first. The newest of them is the current result.',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of SCAN_RESULTS) this.#lastFinished.set({ result }, 0);
+    this.#inventoryDevices = new Gauge({
+      name: 'enos_inventory_devices',
+      help: 'Devices the inventory listed in the last scan that read it completely; 0 before the first such scan.',
+      registers,
+    });
+    const thresholds = new Gauge({
+      name: 'enos_certificate_threshold_days',
+      help: 'The configured thresholds: a valid certificate is in this state within so many days of its notAfter.',
+      labelNames: ['state'],
+      registers,
+    });
+    thresholds.set({ state: 'warning' }, options.thresholds.warningDays);
+    thresholds.set({ state: 'critical' }, options.thresholds.criticalDays);
+
     this.#storeUp = new Gauge({ name: 'enos_store_up', help: '1 while the state store answers, else 0.', registers });
     this.#leader = new Gauge({ name: 'enos_scanner_leader', help: '1 while this instance holds the scanner lease, else 0.', registers });
 
@@ -144,7 +170,7 @@ export class MonitorMetrics {
     for (const outcome of ['success', 'failure']) this.#notifications.inc({ outcome }, 0);
     this.#alertsDropped = new Counter({
       name: 'enos_alertmanager_alerts_dropped_total',
-      help: 'Alerts dropped because the Alertmanager send queue was full.',
+      help: 'Alerts given up on: rejected by an Alertmanager (4xx), or unsent when shutdown stopped waiting.',
       registers,
     });
     this.#alertsFiring = new Gauge({
@@ -156,6 +182,7 @@ export class MonitorMetrics {
     this.setAlertsFiring([]);
 
     registerStateGauges(this.registry, this.#series, now);
+    registerDeviceFailures(this.registry, options.fleet);
   }
 
   /** Hook for the API client: one call per HTTP attempt. */
@@ -180,6 +207,8 @@ export class MonitorMetrics {
     this.#scans.inc({ result: summary.result });
     this.#scanDuration.observe(Math.max(0, summary.finishedAt - summary.startedAt) / 1000);
     if (summary.result === 'success') this.#lastSuccess.set(summary.finishedAt / 1000);
+    this.#lastFinished.set({ result: summary.result }, summary.finishedAt / 1000);
+    if (summary.inventoryComplete && !summary.aborted) this.#inventoryDevices.set(summary.devices.total);
   }
 
   setStoreUp(up: boolean): void {
@@ -206,15 +235,37 @@ export class MonitorMetrics {
   }
 
   /**
-   * The whole exposition as chunks to write in order: registry metrics, then the per-certificate
-   * families. The state gauges' collect() has re-evaluated time-dependent states by then.
+   * The whole exposition: registry metrics, then the per-certificate families. The state gauges'
+   * collect() has re-evaluated time-dependent states by then. `gzip`: one gzip stream made of
+   * members (the per-certificate ones are kept compressed); `identity`: the text, inflated from
+   * them as it is written, so a plain scrape never holds the whole text either.
    */
-  async exposition(): Promise<readonly Buffer[]> {
+  async exposition(encoding: ContentEncoding): Promise<ExpositionBody> {
     const text = await this.registry.metrics();
-    return [Buffer.from(text), ...(await this.#series.render())];
+    const members = await this.#series.render();
+    if (encoding === 'gzip') {
+      const chunks = [await gzipMember(text), ...members];
+      return { length: totalLength(chunks), chunks };
+    }
+    const registryText = Buffer.from(text);
+    let length = registryText.length;
+    for (const member of members) length += plainSize(member);
+    return { length, chunks: concatChunks([registryText], inflateMembers(members)) };
   }
 
   async render(): Promise<string> {
-    return Buffer.concat(await this.exposition()).toString('utf8');
+    const { chunks } = await this.exposition('identity');
+    const text: Buffer[] = [];
+    for await (const chunk of chunks) text.push(chunk);
+    return Buffer.concat(text).toString('utf8');
   }
+}
+
+function totalLength(chunks: readonly Buffer[]): number {
+  return chunks.reduce((length, chunk) => length + chunk.length, 0);
+}
+
+async function* concatChunks(first: readonly Buffer[], rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield* first;
+  yield* rest;
 }

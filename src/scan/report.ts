@@ -23,7 +23,7 @@ interface DeviceLabels {
   readonly deviceKey: string;
 }
 
-interface ReportCertificate extends DeviceLabels {
+export interface ReportCertificate extends DeviceLabels {
   readonly certSN: string;
   readonly status: string;
   readonly notBefore: string | null;
@@ -36,6 +36,8 @@ interface ReportCertificate extends DeviceLabels {
 interface ReportError extends DeviceLabels {
   readonly reason: string;
   readonly message: string;
+  /** The device's last good answer (ISO 8601): it has been failing since; null when it never answered or unknown. */
+  readonly lastAnswerAt: string | null;
 }
 
 export function buildReport(scan: ScanReport, records: Iterable<DeviceRecord>, now: number, thresholds: Thresholds): JsonReport {
@@ -57,15 +59,22 @@ export function buildReport(scan: ScanReport, records: Iterable<DeviceRecord>, n
         ...labels({ orgId: problem.orgId ?? '' }),
         reason: problem.reason,
         message: problem.message,
+        lastAnswerAt: null,
       })),
       ...scan.outcomes
         .filter((outcome) => outcome.query === 'error')
-        .map((outcome) => ({ ...labels(outcome.device), reason: outcome.reason ?? 'internal_error', message: outcome.message ?? '' })),
+        .map((outcome) => ({
+          ...labels(outcome.device),
+          reason: outcome.reason ?? 'internal_error',
+          message: outcome.message ?? '',
+          lastAnswerAt: outcome.lastAnswerAt === undefined ? null : new Date(outcome.lastAnswerAt).toISOString(),
+        })),
     ],
   };
 }
 
-function reportCertificate(record: DeviceRecord, { cert, state, superseded, daysLeft }: AssessedCertificate): ReportCertificate {
+/** One certificate as `scan --format json` (and the status API) shows it. */
+export function reportCertificate(record: DeviceRecord, { cert, state, superseded, daysLeft }: AssessedCertificate): ReportCertificate {
   return {
     ...labels(record.device),
     certSN: cert.certSN,
@@ -123,7 +132,12 @@ export function formatTable(report: JsonReport): string {
     sections.push(table(['CHANGE', 'DEVICE', 'CERT SN', 'FROM', 'TO', 'AT'], report.changes.map((c) => [c.type, deviceId(c), c.certSN, c.from ?? '', c.to ?? '', c.at])));
   }
   if (report.errors.length > 0) {
-    sections.push(table(['FAILED DEVICE', 'REASON', 'MESSAGE'], report.errors.map((e) => [deviceId(e), e.reason, e.message])));
+    sections.push(
+      table(
+        ['FAILED DEVICE', 'REASON', 'LAST ANSWER', 'MESSAGE'],
+        report.errors.map((e) => [deviceId(e), e.reason, e.lastAnswerAt ?? '-', e.message]),
+      ),
+    );
   }
   const d = report.devices;
   sections.push(

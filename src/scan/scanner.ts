@@ -9,6 +9,7 @@ import type { Fence, Store, StoredSnapshot } from '../state/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { commitAnswers, type AlertRecordsFor, type CommitOutcome, type FreshAnswer } from './commit-buffer.js';
+import { FailureSummary } from './failure-summary.js';
 import { ProgressReporter } from './progress.js';
 import type { DeviceOutcome, FailureReason, ScanResult, ScanSummary } from './types.js';
 
@@ -48,6 +49,11 @@ export interface ScannerDeps {
   /** Devices per store round trip (read and write). */
   readonly batchSize?: number;
   readonly progressIntervalMs?: number;
+  /**
+   * When this instance's last complete scan started: every device that scan found answering
+   * answered after it (the lower bound of a newly failing device's last good answer).
+   */
+  readonly lastCompleteScanStartedAt?: number;
 }
 
 export interface ScanReport {
@@ -81,6 +87,8 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
   const outcomes: DeviceOutcome[] = [];
   const seen = new Set<string>();
   const progress = new ProgressReporter(log, deps.clock, deps.progressIntervalMs);
+  const failures = new FailureSummary();
+  log.info('scan started');
   let awaitingCommit: FreshAnswer[] = [];
   let commitChain: Promise<void> = Promise.resolve();
   const inFlight = new Set<Promise<void>>();
@@ -94,11 +102,15 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
       device: outcome.device,
       query: outcome.query,
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      ...(outcome.lastAnswerAt !== undefined ? { lastAnswerAt: outcome.lastAnswerAt } : {}),
       certificates,
     });
     deps.observer?.deviceQuery(outcome.query);
     if (outcome.events.length > 0) deps.observer?.certificateChanges(outcome.events);
-    if (outcome.query === 'error') log.warn({ device: outcome.id, reason: outcome.reason, err: outcome.message }, 'device query failed');
+    if (outcome.query !== 'ok') {
+      failures.add(outcome);
+      log.debug({ device: outcome.id, reason: outcome.reason, err: outcome.message, lastAnswerAt: outcome.lastAnswerAt }, 'device query failed');
+    }
     progress.deviceDone();
   };
 
@@ -107,12 +119,12 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
     const batch = awaitingCommit;
     awaitingCommit = [];
     commitChain = commitChain.then(async () => {
-      if (leaseLost.signal.aborted) return void recordUnstored(batch, record, deps.fleet);
+      if (leaseLost.signal.aborted) return void recordUnstored(batch, record, deps);
       const results = await commitAnswers(batch, deps);
       if (results.some((result) => result.status === 'failed' && result.reason === 'lease_lost')) {
         leaseLost.abort(new Error('the leader lease was lost'));
       }
-      applyCommits(batch, results, record, deps.fleet);
+      applyCommits(batch, results, record, deps);
     });
   };
 
@@ -138,7 +150,7 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
       try {
         previous = await deps.store.getSnapshots([...devices.keys()]);
       } catch (error) {
-        for (const [id, device] of devices) record(storeFailure(device, id, error), deps.fleet.get(id)?.certificates ?? []);
+        for (const [id, device] of devices) record(storeFailure(device, id, error, deps), deps.fleet.get(id)?.certificates ?? []);
         continue;
       }
       for (const [id, device] of devices) {
@@ -168,6 +180,7 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
   const complete = source.complete && !signal.aborted;
   if (complete) removeUnseen(deps.fleet, seen);
   const summary = summarize(outcomes, startedAt, finishedAt, complete, signal.aborted);
+  failures.log(log);
   return {
     summary,
     outcomes,
@@ -185,41 +198,48 @@ async function queryDevice(
   signal: AbortSignal,
 ): Promise<Queried> {
   const kept = previous?.snapshot.certificates ?? deps.fleet.get(id)?.certificates ?? [];
-  if (signal.aborted) return failed(device, id, 'error', 'aborted', 'scan aborted before the query', kept);
+  const failed = (query: QueryResult, reason: FailureReason, message: string): Queried => ({
+    kind: 'failed',
+    outcome: { id, device, query, reason, message, ...lastAnswer(id, previous, deps), events: [] },
+    kept,
+  });
+  if (signal.aborted) return failed('error', 'aborted', 'scan aborted before the query');
   try {
     const certificates = await deps.api.listCertificates(device, signal);
     return { kind: 'fresh', answer: { id, device, previous, certificates, obtainedAt: deps.clock.now() } };
   } catch (error) {
     if (error instanceof EnosApiError) {
       const query = error.outcome === 'code_11404' ? 'not_found' : 'error';
-      return failed(device, id, query, error.outcome, error.message, kept);
+      return failed(query, error.outcome, error.message);
     }
-    if (signal.aborted) return failed(device, id, 'error', 'aborted', 'scan aborted during the query', kept);
-    deps.log.error({ device: id, err: error }, 'unexpected error querying a device');
-    return failed(device, id, 'error', 'internal_error', (error as Error).message, kept);
+    if (signal.aborted) return failed('error', 'aborted', 'scan aborted during the query');
+    // Counted and summarised as internal_error like any failure; the stack is for debugging.
+    deps.log.debug({ device: id, err: error }, 'unexpected error querying a device');
+    return failed('error', 'internal_error', (error as Error).message);
   }
 }
 
-function failed(
-  device: DeviceRef,
-  id: string,
-  query: QueryResult,
-  reason: FailureReason,
-  message: string,
-  kept: readonly Certificate[],
-): Queried {
-  return { kind: 'failed', outcome: { id, device, query, reason, message, events: [] }, kept };
+function storeFailure(device: DeviceRef, id: string, error: unknown, deps: ScannerDeps): DeviceOutcome {
+  return { id, device, query: 'error', reason: 'store_error', message: (error as Error).message, ...lastAnswer(id, undefined, deps), events: [] };
 }
 
-function storeFailure(device: DeviceRef, id: string, error: unknown): DeviceOutcome {
-  return { id, device, query: 'error', reason: 'store_error', message: (error as Error).message, events: [] };
+/**
+ * A failing device's last good answer, as far as this instance knows: carried over while it keeps
+ * failing, else the start of the last complete scan that found it answering, else when its stored
+ * snapshot was written. One number per failing device, none for the others.
+ */
+function lastAnswer(id: string, previous: StoredSnapshot | undefined, deps: ScannerDeps): { lastAnswerAt?: number } {
+  const known = deps.fleet.get(id);
+  const fromRecord = known === undefined ? undefined : known.query === 'ok' ? deps.lastCompleteScanStartedAt : known.lastAnswerAt;
+  const candidates = [fromRecord, previous?.snapshot.queriedAt].filter((at): at is number => at !== undefined);
+  return candidates.length === 0 ? {} : { lastAnswerAt: Math.max(...candidates) };
 }
 
 function applyCommits(
   batch: readonly FreshAnswer[],
   results: readonly CommitOutcome[],
   record: (outcome: DeviceOutcome, certificates: readonly Certificate[]) => void,
-  fleet: FleetView,
+  deps: ScannerDeps,
 ): void {
   const answers = new Map(batch.map((answer) => [answer.id, answer]));
   for (const result of results) {
@@ -230,8 +250,9 @@ function applyCommits(
       record({ id: answer.id, device: answer.device, query: 'ok', events: [] }, result.certificates);
     } else {
       // Not stored means not diffed durably: keep what is known, the next scan diffs again.
-      const kept = answer.previous?.snapshot.certificates ?? fleet.get(answer.id)?.certificates ?? [];
-      record({ id: answer.id, device: answer.device, query: 'error', reason: result.reason, message: result.message, events: [] }, kept);
+      const kept = answer.previous?.snapshot.certificates ?? deps.fleet.get(answer.id)?.certificates ?? [];
+      const { id, device, previous } = answer;
+      record({ id, device, query: 'error', reason: result.reason, message: result.message, ...lastAnswer(id, previous, deps), events: [] }, kept);
     }
   }
 }
@@ -240,10 +261,10 @@ function applyCommits(
 function recordUnstored(
   batch: readonly FreshAnswer[],
   record: (outcome: DeviceOutcome, certificates: readonly Certificate[]) => void,
-  fleet: FleetView,
+  deps: ScannerDeps,
 ): void {
   const message = 'not stored: the leader lease was lost';
-  applyCommits(batch, batch.map((answer) => ({ id: answer.id, status: 'failed', reason: 'lease_lost', message })), record, fleet);
+  applyCommits(batch, batch.map((answer) => ({ id: answer.id, status: 'failed', reason: 'lease_lost', message })), record, deps);
 }
 
 function removeUnseen(fleet: FleetView, seen: ReadonlySet<string>): void {
@@ -263,15 +284,25 @@ function summarize(
     else if (query === 'not_found') devices.notFound++;
     else devices.failed++;
   }
-  return { startedAt, finishedAt, result: scanResult(devices, inventoryComplete, aborted), devices, inventoryComplete, aborted };
+  const result = scanResult(outcomes, devices, inventoryComplete, aborted);
+  return { startedAt, finishedAt, result, devices, inventoryComplete, aborted };
 }
 
-function scanResult(devices: ScanSummary['devices'], inventoryComplete: boolean, aborted: boolean): ScanResult {
+/**
+ * `failure`: nothing could be queried. `partial`: cut short, part of the inventory unread, or the
+ * store failed for some devices. Otherwise `success`: devices whose own query failed do not count
+ * against the scan (every fleet has a few); they are reported per device and by reason instead.
+ */
+function scanResult(outcomes: readonly DeviceOutcome[], devices: ScanSummary['devices'], inventoryComplete: boolean, aborted: boolean): ScanResult {
   const answered = devices.ok + devices.notFound;
   if (devices.total > 0 && answered === 0) return 'failure';
   if (devices.total === 0 && !inventoryComplete) return 'failure';
-  if (devices.failed > 0 || !inventoryComplete || aborted) return 'partial';
+  if (!inventoryComplete || aborted || outcomes.some(isStoreFailure)) return 'partial';
   return 'success';
+}
+
+function isStoreFailure(outcome: DeviceOutcome): boolean {
+  return outcome.reason === 'store_error' || outcome.reason === 'store_conflict';
 }
 
 async function* inChunks<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {

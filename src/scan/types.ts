@@ -23,6 +23,8 @@ export interface DeviceOutcome {
   readonly query: QueryResult;
   readonly reason?: FailureReason;
   readonly message?: string;
+  /** On a failed device: epoch ms of its last good answer as far as known; absent when it never answered. */
+  readonly lastAnswerAt?: number;
   readonly events: readonly ChangeEvent[];
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Certificate, ChangeEvent, DeviceRef, Snapshot } from '../domain/types.js';
+import { x509Summary } from '../audit/pem.js';
+import type { Certificate, ChangeEvent, DeviceRef, PemContent, Snapshot } from '../domain/types.js';
 
 /** A stored value that cannot be read back: bad JSON or the wrong shape. */
 export class CorruptEntryError extends Error {
@@ -22,6 +23,18 @@ const deviceSchema = z.object({
   deviceKey: z.string().optional(),
 });
 
+/** A PemContent stored as `"unparseable"` or a tuple: no field names repeated per certificate. */
+const pemSchema = z
+  .union([
+    z.literal('unparseable'),
+    z
+      .tuple([z.string(), z.number().nullable(), z.string(), z.string().regex(/^[0-9a-f]{64}$/), z.number(), z.number()])
+      .transform(([keyAlgorithm, keyBits, signatureAlgorithm, fingerprintSha256, notBefore, notAfter]) =>
+        x509Summary({ keyAlgorithm, keyBits, signatureAlgorithm, fingerprintSha256, notBefore, notAfter }),
+      ),
+  ])
+  .optional();
+
 const certificateSchema = z.object({
   certSN: z.string(),
   status: z.enum(['valid', 'revoked', 'expired']),
@@ -32,6 +45,7 @@ const certificateSchema = z.object({
   issueAuthority: z.string(),
   revoker: z.string(),
   revokerReason: z.string(),
+  pem: pemSchema,
 });
 
 const snapshotSchema = z.object({
@@ -91,9 +105,16 @@ function pickDevice({ orgId, assetId, productKey, deviceKey }: DeviceRef): Devic
   return { orgId, assetId, productKey, deviceKey };
 }
 
-function pickCertificate(certificate: Certificate): Certificate {
-  const { certSN, status, notBefore, notAfter, issuer, subject, issueAuthority, revoker, revokerReason } = certificate;
-  return { certSN, status, notBefore, notAfter, issuer, subject, issueAuthority, revoker, revokerReason };
+function pickCertificate(certificate: Certificate): object {
+  const { certSN, status, notBefore, notAfter, issuer, subject, issueAuthority, revoker, revokerReason, pem } = certificate;
+  const picked = { certSN, status, notBefore, notAfter, issuer, subject, issueAuthority, revoker, revokerReason };
+  return pem === undefined ? picked : { ...picked, pem: encodePem(pem) };
+}
+
+function encodePem(pem: PemContent): unknown {
+  if (pem === 'unparseable') return pem;
+  const { keyAlgorithm, keyBits, signatureAlgorithm, fingerprintSha256, notBefore, notAfter } = pem;
+  return [keyAlgorithm, keyBits, signatureAlgorithm, fingerprintSha256, notBefore, notAfter];
 }
 
 function parse<T>(what: string, schema: z.ZodType<T>, raw: string): T {

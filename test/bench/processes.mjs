@@ -129,17 +129,17 @@ async function withRedis(url, work) {
 
 const SCRAPER = `
 import http from 'node:http';
-const get = (url) => new Promise((resolve, reject) => {
+const get = (url, gzip) => new Promise((resolve, reject) => {
   const started = performance.now();
-  http.get(url, { agent: false }, (res) => {
+  http.get(url, { agent: false, headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} }, (res) => {
     let bytes = 0;
     res.on('data', (chunk) => { bytes += chunk.length; });
     res.on('end', () => resolve({ ms: performance.now() - started, bytes, status: res.statusCode }));
   }).on('error', reject);
 });
-process.on('message', async ({ id, url }) => {
+process.on('message', async ({ id, url, gzip }) => {
   try {
-    process.send({ id, result: await get(url) });
+    process.send({ id, result: await get(url, gzip) });
   } catch (error) {
     process.send({ id, error: error.message });
   }
@@ -148,7 +148,8 @@ process.on('message', async ({ id, url }) => {
 
 /**
  * An HTTP client in its own process, so reading a large body does not load the monitor's event
- * loop or count as its CPU. `scrape(url)` resolves with `{ ms, bytes }`, timed by the client.
+ * loop or count as its CPU. `scrape(url, { gzip })` resolves with `{ ms, bytes }` (bytes on the
+ * wire), timed by the client; `gzip` asks for a compressed answer, as Prometheus does.
  */
 export function startScraper() {
   const child = track(
@@ -164,11 +165,11 @@ export function startScraper() {
     else resolve(result);
   });
   return {
-    scrape: (url) =>
+    scrape: (url, { gzip = true } = {}) =>
       new Promise((resolve, reject) => {
         const id = nextId++;
         waiting.set(id, { resolve, reject });
-        child.send({ id, url });
+        child.send({ id, url, gzip });
       }),
     stop: () => stop(child),
   };

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseConfig } from '../../dist/config/load.js';
 import { Monitor } from '../../dist/monitor.js';
@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
     'scrape-interval-ms': { type: 'string', default: '15000' },
     'warm-scrapes': { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'string' },
   },
   strict: true,
 });
@@ -84,6 +85,7 @@ const rssBefore = process.memoryUsage().rss;
 const roundTripsBefore = monitor.store.roundTrips;
 const scanStall = monitorEventLoopDelay({ resolution: 10 });
 const scanScrapes = [];
+const plainScrapes = [];
 let scanning = true;
 
 const neighboursBefore = { simulator: simulator.cpuSeconds(), redis: redis?.cpuSeconds() };
@@ -95,6 +97,7 @@ const scrapesDuringScan = (async () => {
   while (scanning) {
     await sleepUnless(SCRAPE_INTERVAL_MS, () => !scanning);
     if (scanning) scanScrapes.push(await scraper.scrape(metricsUrl));
+    if (scanning) plainScrapes.push(await scraper.scrape(metricsUrl, { gzip: false }));
   }
 })();
 const report = await monitor.scan(new AbortController().signal);
@@ -115,11 +118,14 @@ const scrapeCpuBefore = process.cpuUsage();
 const afterScan = await scraper.scrape(metricsUrl);
 const warm = [];
 for (let i = 0; i < WARM_SCRAPES; i++) warm.push(await scraper.scrape(metricsUrl));
+for (let i = 0; i < 3; i++) plainScrapes.push(await scraper.scrape(metricsUrl, { gzip: false }));
 const scrapeCpu = process.cpuUsage(scrapeCpuBefore);
 scrapeStall.disable();
 
 const peakRss = process.resourceUsage().maxRSS * 1024;
 const live = liveMemory();
+// After the peak was read: writing a snapshot takes memory of its own.
+if (flags['heap-snapshot'] !== undefined) writeHeapSnapshot(flags['heap-snapshot']);
 let certificates = 0;
 for (const record of monitor.fleet.records()) certificates += record.certificates.length;
 const redisBytes = await redisMemory(redisUrl);
@@ -158,6 +164,8 @@ const results = {
   warmScrapeMs: warm.map((s) => s.ms),
   scrapeCpuMicros: (scrapeCpu.user + scrapeCpu.system) / (1 + WARM_SCRAPES),
   bodyBytes: afterScan.bytes,
+  plainBodyBytes: plainScrapes.at(-1).bytes,
+  plainScrapesMs: plainScrapes.map((s) => s.ms),
   maxStallDuringScanMs: scanStall.max / 1e6,
   maxStallDuringScrapesMs: scrapeStall.max / 1e6,
 };
@@ -204,7 +212,9 @@ function printTable(r, worstScrapeMs) {
     ['live after a full GC: heap / buffers', `${mb(r.liveHeapBytes)} / ${mb(r.liveExternalBytes)}`, '', ''],
     ['Redis round trips per device', `${perDevice.toFixed(4)} (${r.roundTrips})`, `≤ ${TARGETS.roundTripsPerDevice}`, check(perDevice, TARGETS.roundTripsPerDevice)],
     ['Redis used memory', mb(r.redisUsedBytes), '', ''],
-    ['/metrics size', `${mb(r.bodyBytes)} (${(r.bodyBytes / r.scan.certificates).toFixed(0)} bytes per certificate)`, '', ''],
+    ['/metrics size, gzip', `${mb(r.bodyBytes)} (${(r.bodyBytes / r.scan.certificates).toFixed(0)} bytes per certificate)`, '', ''],
+    ['/metrics size, plain', `${mb(r.plainBodyBytes)} (${(r.plainBodyBytes / r.scan.certificates).toFixed(0)} bytes per certificate)`, '', ''],
+    ['/metrics plain, p50 / max', `${ms(quantile(r.plainScrapesMs, 0.5))} / ${ms(Math.max(...r.plainScrapesMs))}`, '', ''],
     [
       `/metrics during the scan (every ${SCRAPE_INTERVAL_MS / 1000} s), max`,
       r.scrapesDuringScanMs.length > 0 ? `${ms(Math.max(...r.scrapesDuringScanMs))} (${r.scrapesDuringScanMs.length} scrapes)` : 'none',

@@ -123,7 +123,10 @@ describe('alerts against two real Alertmanagers and Redis', () => {
       });
       expect(labelsOf(alerts)).toEqual(expected);
       for (const alert of alerts) {
-        expect(Date.parse(alert.endsAt) - Date.parse(alert.startsAt)).toBe(4 * RESEND_SECONDS * 1000);
+        // Four resend intervals from the post (a few ms after the hand-over): a few lost sends are survived.
+        const lifetime = Date.parse(alert.endsAt) - Date.parse(alert.startsAt);
+        expect(lifetime).toBeGreaterThanOrEqual(4 * RESEND_SECONDS * 1000);
+        expect(lifetime).toBeLessThan(4 * RESEND_SECONDS * 1000 + 5_000);
         expect(alert.annotations).toMatchObject({ summary: expect.any(String), description: expect.any(String) });
         expect(alert.annotations.not_after).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
       }

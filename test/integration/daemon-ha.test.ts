@@ -104,4 +104,34 @@ describe('two daemons on one Redis', () => {
     // Released, not expired: B needs at most one renewal round (a third of the lease).
     expect(Date.now() - stoppedAt).toBeLessThan((LEASE_SECONDS * 1000) / 3 + 1_000);
   });
+
+  it('a leader that loses the lease while stopped no longer reports alerts as firing', async () => {
+    const keyPrefix = `ha-stopped-${Date.now()}:`;
+    const firingTotal = (body: string) =>
+      body
+        .split('\n')
+        .filter((line) => line.startsWith('enos_alerts_firing{'))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    const a = await startDaemon(keyPrefix);
+    await waitFor(async () => leader(await a.metrics()) === 1 && firingTotal(await a.metrics()) > 0, {
+      timeoutMs: 15_000,
+      what: 'daemon A to lead with firing alerts',
+    });
+    const b = await startDaemon(keyPrefix);
+    a.daemon.process.kill('SIGSTOP');
+    try {
+      await waitFor(async () => leader(await b.metrics()) === 1, { timeoutMs: 10_000, what: 'daemon B to take over' });
+    } finally {
+      a.daemon.process.kill('SIGCONT');
+    }
+    const after = await waitFor(
+      async () => {
+        const body = await a.metrics();
+        return leader(body) === 0 ? body : undefined;
+      },
+      { timeoutMs: 10_000, what: 'daemon A to notice it lost the lease' },
+    );
+    expect(firingTotal(after)).toBe(0);
+    await waitFor(async () => firingTotal(await b.metrics()) > 0, { timeoutMs: 10_000, what: 'daemon B to report the alerts' });
+  });
 });

@@ -110,7 +110,7 @@ schedule: { cron: "0 0 1 1 *", runOnStart: false }
 
   const url = (path: string) => `http://127.0.0.1:${daemon.port}${path}`;
 
-  it.each(['/metrics', '/healthz', '/readyz'])('answers only GET and HEAD on %s', async (path) => {
+  it.each(['/metrics', '/healthz', '/readyz', '/', '/api/v1/status'])('answers only GET and HEAD on %s', async (path) => {
     for (const method of ['GET', 'HEAD']) expect((await fetch(url(path), { method })).status).toBe(200);
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
       const response = await fetch(url(path), { method, body: method === 'OPTIONS' ? null : 'x' });
@@ -118,7 +118,7 @@ schedule: { cron: "0 0 1 1 *", runOnStart: false }
     }
   });
 
-  it.each(['/', '/admin', '/api/v1/scan', '/metrics/../config', '/debug/pprof'])('serves nothing else: %s is 404', async (path) => {
+  it.each(['/index.html', '/admin', '/api/v1/scan', '/metrics/../config', '/debug/pprof'])('serves nothing else: %s is 404', async (path) => {
     expect((await fetch(url(path), { method: 'POST', body: '{}' })).status).toBe(404);
     expect((await fetch(url(path))).status).toBe(404);
   });

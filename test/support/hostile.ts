@@ -32,6 +32,20 @@ export const NASTY_STRINGS: readonly string[] = [
   'b'.repeat(5_000),
 ];
 
+/** Strings that become markup or script when a page inserts them unescaped. */
+export const MARKUP_STRINGS: readonly string[] = [
+  '<script>document.documentElement.dataset.injected="script"</script>',
+  '"><img src=x onerror="document.documentElement.dataset.injected=\'img\'">',
+  "' onmouseover='document.documentElement.dataset.injected=1",
+  '</style><script>document.documentElement.dataset.injected="style"</script>',
+  '</textarea></title><svg onload="document.documentElement.dataset.injected=\'svg\'">',
+  '<!-- ',
+  ']]><![CDATA[',
+  'javascript:document.documentElement.dataset.injected=1',
+  '&lt;b&gt;already escaped&amp;',
+  '<a href="https://example.invalid/">link</a><link rel="stylesheet" href="https://example.invalid/x.css">',
+];
+
 /** Dates that are out of range, of the wrong kind, or absurd but valid. */
 const NASTY_DATES: readonly unknown[] = [
   0,
@@ -127,4 +141,36 @@ export function hostileDevice(random: Random, index: number): DeviceRef {
   return random.next() < 0.5
     ? { orgId: random.pick(['o1', 'o"2', 'ö\n3']), assetId: id() }
     : { orgId: random.pick(['o1', 'o"2', 'ö\n3']), productKey: id(), deviceKey: id() };
+}
+
+/**
+ * A damaged copy of a real certificate's DER, for the PEM reader: bytes flipped, cut, repeated or
+ * inserted, lengths made to lie. Each result is a different near miss of a valid certificate.
+ */
+export function mutatedDer(random: Random, der: Uint8Array): Buffer {
+  const bytes = [...der];
+  for (let i = random.int(1, 4); i > 0; i--) {
+    const at = random.int(0, bytes.length - 1);
+    switch (random.int(0, 5)) {
+      case 0:
+        bytes[at] = random.int(0, 255);
+        break;
+      case 1:
+        bytes.length = at;
+        break;
+      case 2:
+        bytes.splice(at, 0, ...Array.from({ length: random.int(1, 8) }, () => random.int(0, 255)));
+        break;
+      case 3:
+        // A long-form length claiming up to 4 GiB.
+        bytes.splice(at, 0, 0x84, 0xff, 0xff, 0xff, random.int(0, 255));
+        break;
+      case 4:
+        bytes.splice(at, random.int(1, 40));
+        break;
+      default:
+        bytes.push(...bytes.slice(0, random.int(1, bytes.length)));
+    }
+  }
+  return Buffer.from(bytes);
 }

@@ -142,7 +142,7 @@ describe('AlertmanagerClient', () => {
     alerts.send([alert('1')]);
     await alerts.flush(5_000);
     expect(fake.received.length).toBe(1);
-    expect(outcomes).toMatchObject({ success: 0, failure: 1 });
+    expect(outcomes).toMatchObject({ success: 0, failure: 1, dropped: 1 });
     const logged = lines.find((line) => line.msg === 'alertmanager rejected alerts');
     expect(logged).toMatchObject({ status: 400 });
     expect((logged?.body as string).length).toBe(512);
@@ -195,22 +195,74 @@ describe('AlertmanagerClient', () => {
     expect(outcomes.failure).toBe(0);
   });
 
-  it('bounds the queue: the oldest queued alerts are dropped and counted; a re-send replaces its queued copy', async () => {
+  it('posts the whole current set in batches no larger than queueCapacity, however large the set', async () => {
+    const fake = await started();
+    const alerts = client([fake.url], { queueCapacity: 50, batchSize: 500 });
+    const many = Array.from({ length: 1_200 }, (_, i) => alert(`sn-${i}`));
+    alerts.send(many);
+    expect(await alerts.flush(10_000)).toBe(true);
+    expect(Math.max(...fake.received.map((r) => r.alerts.length))).toBe(50);
+    expect(new Set(sentSNs(fake)).size).toBe(1_200);
+    expect(fake.received).toHaveLength(24);
+  });
+
+  it('a new set replaces the one in progress: its pass resumes the rotation, nothing is queued twice', async () => {
     const fake = await started();
     fake.answer = (n) => (n === 1 ? 'hang' : { status: 200 });
-    const alerts = client([fake.url], { queueCapacity: 3, batchSize: 10 });
-    alerts.send([alert('in-flight')]);
+    const alerts = client([fake.url], { queueCapacity: 2 });
+    alerts.send(['1', '2', '3', '4'].map((sn) => alert(sn)));
     await waitFor(() => fake.received.length === 1);
-    alerts.send(['1', '2', '3'].map((sn) => alert(sn)));
-    alerts.send([alert('2', { team: 'x' }), alert('3'), alert('4')]);
-    expect(outcomes.dropped).toBe(2); // 1 and 2 (old labels) pushed out by 2 (new labels) and 4; 3 replaced in place
+    alerts.send(['1', '2', '3', '4', '5'].map((sn) => alert(sn, { round: '2' })));
     fake.release();
     await alerts.flush(5_000);
-    expect(fake.received[1]?.alerts.map((a) => [a.labels.cert_sn, a.labels.team])).toEqual([
-      ['3', undefined],
-      ['2', 'x'],
-      ['4', undefined],
+    // The batch in flight went out with the old set; a pass over all of the new set follows, from 3 on.
+    expect(fake.received.map((r) => r.alerts.map((a) => `${a.labels.cert_sn}${a.labels.round ?? ''}`))).toEqual([
+      ['1', '2'],
+      ['32', '42'],
+      ['52', '12'],
+      ['22'],
     ]);
+  });
+
+  it('stops a pass at a replica that stays down, and resumes from the same alerts on the next hand-over', async () => {
+    const fake = await started();
+    fake.answer = (n) => (n === 2 ? { status: 503 } : { status: 200 });
+    const alerts = client([fake.url], { queueCapacity: 1, maxAttempts: 1 });
+    alerts.send(['1', '2', '3'].map((sn) => alert(sn)));
+    await alerts.flush(5_000);
+    expect(sentSNs(fake)).toEqual(['1', '2']);
+    alerts.send(['1', '2', '3'].map((sn) => alert(sn)));
+    await alerts.flush(5_000);
+    expect(sentSNs(fake)).toEqual(['1', '2', '2', '3', '1']);
+    expect(outcomes).toMatchObject({ failure: 1, dropped: 0 });
+  });
+
+  it('counts the endsAt of a firing alert from its own post, not from the hand-over', async () => {
+    const fake = await started();
+    fake.answer = (n) => (n === 1 ? 'hang' : { status: 200 });
+    const alerts = client([fake.url], { queueCapacity: 1 });
+    const handedOver = Date.now();
+    const firing = (sn: string) => ({ ...alert(sn), endsAt: new Date(handedOver + 240_000).toISOString() });
+    const resolved = { ...alert('resolved'), endsAt: new Date(handedOver - 1_000).toISOString() };
+    alerts.send([firing('first'), firing('second'), resolved]);
+    await waitFor(() => fake.received.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    fake.release();
+    await alerts.flush(5_000);
+    const [first, second, late] = fake.received.map((r) => r.alerts[0]!);
+    expect(Date.parse(first!.endsAt) - handedOver).toBeGreaterThanOrEqual(240_000);
+    expect(Date.parse(second!.endsAt) - handedOver).toBeGreaterThanOrEqual(240_300);
+    expect(late!.endsAt).toBe(resolved.endsAt);
+  });
+
+  it('counts the alerts of a batch Alertmanager rejects as dropped, and moves on', async () => {
+    const fake = await started();
+    fake.answer = (n) => (n === 1 ? { status: 400, body: 'bad' } : { status: 200 });
+    const alerts = client([fake.url], { queueCapacity: 2 });
+    alerts.send(['1', '2', '3'].map((sn) => alert(sn)));
+    await alerts.flush(5_000);
+    expect(sentSNs(fake)).toEqual(['1', '2', '3']);
+    expect(outcomes).toEqual({ success: 1, failure: 1, dropped: 2 });
   });
 
   it('drops invalid label and annotation names before sending', async () => {

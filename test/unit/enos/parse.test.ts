@@ -68,7 +68,7 @@ describe('parseCertificateList', () => {
     ]);
   });
 
-  it('keeps no field beyond the Certificate ones (the cert content is dropped)', () => {
+  it('keeps no field beyond the Certificate ones (the cert content is dropped: the sample\'s is not PEM)', () => {
     for (const certificate of parseCertificateList(ok(sample))) {
       expect(Object.keys(certificate).sort()).toEqual(
         ['certSN', 'issueAuthority', 'issuer', 'notAfter', 'notBefore', 'revoker', 'revokerReason', 'status', 'subject'],

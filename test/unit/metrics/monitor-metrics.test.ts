@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../../src/domain/certificate.js';
 import type { CertificateState, DeviceState } from '../../../src/domain/types.js';
@@ -119,6 +120,45 @@ describe('MonitorMetrics: process and counters', () => {
     expect(value(samples, 'enos_scan_duration_seconds_bucket', { le: '+Inf' })).toBe(3);
   });
 
+  it('keeps the end of the last scan of each result, and the devices of the last complete inventory', async () => {
+    const { metrics, scrape } = setup();
+    let samples = await scrape();
+    for (const result of ['success', 'partial', 'failure']) expect(value(samples, 'enos_scan_last_finished_timestamp_seconds', { result })).toBe(0);
+    expect(value(samples, 'enos_inventory_devices')).toBe(0);
+    metrics.scanFinished(summary('success', 90));
+    metrics.scanFinished({ ...summary('failure', 100), devices: { total: 0, ok: 0, notFound: 0, failed: 0 }, inventoryComplete: false });
+    samples = await scrape();
+    expect(value(samples, 'enos_scan_last_finished_timestamp_seconds', { result: 'success' })).toBe((NOW + 90_000) / 1000);
+    expect(value(samples, 'enos_scan_last_finished_timestamp_seconds', { result: 'failure' })).toBe((NOW + 100_000) / 1000);
+    expect(value(samples, 'enos_inventory_devices')).toBe(1);
+  });
+
+  it('exports the configured thresholds', async () => {
+    const samples = await setup().scrape();
+    expect(value(samples, 'enos_certificate_threshold_days', { state: 'warning' })).toBe(THRESHOLDS.warningDays);
+    expect(value(samples, 'enos_certificate_threshold_days', { state: 'critical' })).toBe(THRESHOLDS.criticalDays);
+  });
+
+  it('counts failing devices by org and reason, following the fleet', async () => {
+    const { fleet, scrape } = setup();
+    fleet.set(record({ orgId: 'o1', assetId: 'a1' }, [], 'error'));
+    fleet.set({ ...record({ orgId: 'o1', assetId: 'a2' }, [], 'not_found'), reason: 'code_11404' });
+    fleet.set({ ...record({ orgId: 'o2', assetId: 'a3' }, [], 'error'), reason: 'store_error' });
+    fleet.set(record({ orgId: 'o2', assetId: 'a4' }, [], 'error'));
+    let samples = await scrape();
+    expect(value(samples, 'enos_device_query_failures', { org_id: 'o1', reason: 'timeout' })).toBe(1);
+    expect(value(samples, 'enos_device_query_failures', { org_id: 'o1', reason: 'code_11404' })).toBe(1);
+    expect(value(samples, 'enos_device_query_failures', { org_id: 'o2', reason: 'timeout' })).toBe(1);
+    expect(value(samples, 'enos_device_query_failures', { org_id: 'o2', reason: 'store_error' })).toBe(1);
+    fleet.set(record({ orgId: 'o1', assetId: 'a1' }, []));
+    fleet.delete('o2/a3');
+    samples = await scrape();
+    expect(select(samples, 'enos_device_query_failures').map((s) => `${s.labels.org_id}/${s.labels.reason}=${s.value}`).sort()).toEqual([
+      'o1/code_11404=1',
+      'o2/timeout=1',
+    ]);
+  });
+
   it('sets store and leader gauges', async () => {
     const { metrics, scrape } = setup();
     metrics.setStoreUp(true);
@@ -152,11 +192,19 @@ describe('MonitorMetrics: process and counters', () => {
     expect(select(samples, 'enos_alerts_firing')).toHaveLength(4);
   });
 
-  it('renders its exposition chunks as text, with the 0.0.4 content type', async () => {
+  it('serves the same exposition gzipped (one stream of members) and as text, with the 0.0.4 content type', async () => {
     const { metrics, fleet } = setup();
     fleet.set(record(DEVICE, [cert('1', 90)]));
+    fleet.set(record({ orgId: 'o2', assetId: 'a2' }, [cert('2', 10)]));
     expect(metrics.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
-    const fromChunks = Buffer.concat(await metrics.exposition()).toString('utf8');
+    const gzipped = await metrics.exposition('gzip');
+    const members = [...(gzipped.chunks as Iterable<Buffer>)];
+    expect(gzipped.length).toBe(Buffer.concat(members).length);
+    const fromChunks = gunzipSync(Buffer.concat(members)).toString('utf8');
+    const plain = await metrics.exposition('identity');
+    const plainChunks: Buffer[] = [];
+    for await (const chunk of plain.chunks) plainChunks.push(chunk);
+    expect(plain.length).toBe(Buffer.concat(plainChunks).length);
     const text = await metrics.render();
     const perCertificate = (exposition: string) => exposition.slice(exposition.indexOf(`# HELP ${NOT_AFTER}`));
     expect(perCertificate(text)).toContain('cert_sn="1"');

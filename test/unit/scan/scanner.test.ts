@@ -55,8 +55,8 @@ describe('runScan', () => {
   });
 
   it.each([
-    ['a gateway error', 'code_99500', 'error', 'partial'],
-    ['a timeout', 'timeout', 'error', 'partial'],
+    ['a gateway error', 'code_99500', 'error', 'success'],
+    ['a timeout', 'timeout', 'error', 'success'],
     ['an unknown device (11404)', 'code_11404', 'not_found', 'success'],
   ] as const)('keeps the snapshot and emits nothing on %s', async (_name, failure, query, result) => {
     const { api, fleet, store, scan } = await setup();
@@ -73,6 +73,64 @@ describe('runScan', () => {
     expect(fleet.get(A1)).toMatchObject({ query, certificates: before });
     expect((await store.getSnapshots([A1])).get(A1)?.snapshot.certificates).toEqual(before);
     if (query === 'error') expect(report.outcomes.find((o) => o.id === A1)).toMatchObject({ reason: failure });
+  });
+
+  it('is partial when the store fails for some devices, not for their own failures', async () => {
+    let calls = 0;
+    const inner = new MemoryStore({ historyMaxLength: 100, clock: manualClock(NOW) });
+    const flaky = wrapStore(inner, {
+      commit: (requests, fence) => (++calls === 2 ? Promise.reject(new Error('connection reset')) : inner.commit(requests, fence)),
+    });
+    const { api, scan } = await setup({ store: flaky, batchSize: 2, concurrency: 1 });
+    for (const device of devices(6)) api.answers.set(deviceId(device), [cert(device.assetId!, 90)]);
+    api.answers.set('o1/a6', 'timeout');
+    const report = await scan(devices(6));
+    expect(report.summary).toMatchObject({ result: 'partial', devices: { total: 6, ok: 3, failed: 3 } });
+    expect(report.outcomes.filter((o) => o.reason === 'store_error')).toHaveLength(2);
+  });
+
+  it('is partial when part of the inventory could not be read, even if every device answered', async () => {
+    const { api, scan } = await setup();
+    for (const id of [A1, A2, A3]) api.answers.set(id, []);
+    expect((await scan(devices(3), false)).summary.result).toBe('partial');
+  });
+
+  it("reports a failing device's last good answer, and keeps it while the device keeps failing", async () => {
+    const { api, fleet, clock, deps } = await setup();
+    const scanAt = (lastCompleteScanStartedAt: number) =>
+      runScan(source(devices(3)), { ...deps, lastCompleteScanStartedAt }, new AbortController().signal);
+    for (const id of [A1, A2, A3]) api.answers.set(id, [cert('1', 90)]);
+    await scanAt(NOW - 3_600_000);
+    clock.advance(3_600_000);
+    api.answers.set(A1, 'timeout');
+    api.answers.delete(A2);
+    const failing = await scanAt(NOW);
+    expect(failing.outcomes.find((o) => o.id === A1)).toMatchObject({ reason: 'timeout', lastAnswerAt: NOW });
+    expect(failing.outcomes.find((o) => o.id === A2)).toMatchObject({ query: 'not_found', lastAnswerAt: NOW });
+    expect(fleet.get(A1)?.lastAnswerAt).toBe(NOW);
+    clock.advance(3_600_000);
+    const still = await scanAt(NOW + 3_600_000);
+    expect(still.outcomes.find((o) => o.id === A1)?.lastAnswerAt).toBe(NOW);
+    expect(fleet.get(A3)).not.toHaveProperty('lastAnswerAt');
+  });
+
+  it('after a restart, takes the last good answer from when the stored snapshot was written', async () => {
+    const { api, clock, deps, scan } = await setup();
+    for (const id of [A1, A2, A3]) api.answers.set(id, [cert('1', 90)]);
+    await scan();
+    clock.advance(60_000);
+    api.answers.set(A1, 'http_503');
+    const report = await runScan(source(devices(3)), { ...deps, fleet: new FleetView() }, new AbortController().signal);
+    expect(report.outcomes.find((o) => o.id === A1)).toMatchObject({ reason: 'http_503', lastAnswerAt: NOW });
+  });
+
+  it('reports no last answer for a device that never answered', async () => {
+    const { api, scan } = await setup();
+    api.answers.set(A1, 'http_503');
+    api.answers.set(A2, []);
+    api.answers.set(A3, []);
+    const report = await scan();
+    expect(report.outcomes.find((o) => o.id === A1)).not.toHaveProperty('lastAnswerAt');
   });
 
   it('fails the scan when no device answers', async () => {
@@ -183,7 +241,7 @@ describe('runScan against other writers', () => {
     const report = await runScan(source(devices(1)), { ...deps, store: racing }, new AbortController().signal);
     expect(report.events).toEqual([]);
     expect(report.outcomes).toMatchObject([{ id: A1, query: 'ok' }]);
-    expect(fleet.get(A1)?.certificates).toEqual(newer);
+    expect(fleet.get(A1)?.certificates.map((c) => `${c.certSN}:${c.status}`)).toEqual(['1:revoked']);
     expect((await store.getSnapshots([A1])).get(A1)?.snapshot.certificates).toEqual(newer);
     expect((await store.history({ limit: 10 })).map((e) => `${e.type}:${e.certSN}`)).toEqual(['revoked:1']);
   });

@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpServer, type MetricsSource } from '../../../src/server/http-server.js';
+import { acceptsGzip, startHttpServer, type HttpRoutes, type HttpServer, type MetricsSource } from '../../../src/server/http-server.js';
 import { silentLogger } from '../../../src/util/log.js';
 
 interface Answer {
@@ -9,13 +10,17 @@ interface Answer {
   readonly body: string;
 }
 
-/** One request over a fresh connection; `body` is sent as-is when given. */
-function call(port: number, method: string, path: string, body?: string): Promise<Answer> {
+/** One request over a fresh connection; `body` is sent as-is when given; a gzip body is inflated. */
+function call(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const text = res.headers['content-encoding'] === 'gzip' && raw.length > 0 ? gunzipSync(raw) : raw;
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text.toString('utf8') });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -23,9 +28,15 @@ function call(port: number, method: string, path: string, body?: string): Promis
   });
 }
 
+const TEXT = ['# HELP up x\n# TYPE up gauge\n', 'up 1\n'];
+
+/** Plain chunks, or one gzip member per chunk (together one gzip stream). */
 const metrics: MetricsSource = {
   contentType: 'text/plain; version=0.0.4; charset=utf-8',
-  exposition: async () => [Buffer.from('# HELP up x\n# TYPE up gauge\n'), Buffer.from('up 1\n')],
+  exposition: async (encoding) => {
+    const chunks = TEXT.map((text) => (encoding === 'gzip' ? gzipSync(text) : Buffer.from(text)));
+    return { length: Buffer.concat(chunks).length, chunks };
+  },
 };
 
 let server: HttpServer | undefined;
@@ -35,7 +46,7 @@ afterEach(async () => {
 });
 
 async function start(
-  options: { ready?: () => Promise<boolean> | boolean; metrics?: MetricsSource; readyTimeoutMs?: number } = {},
+  options: { ready?: () => Promise<boolean> | boolean; metrics?: MetricsSource; readyTimeoutMs?: number; routes?: HttpRoutes } = {},
 ): Promise<number> {
   server = await startHttpServer({
     host: '127.0.0.1',
@@ -44,6 +55,7 @@ async function start(
     ready: options.ready ?? (() => true),
     log: silentLogger,
     ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    ...(options.routes === undefined ? {} : { routes: options.routes }),
   });
   return server.port;
 }
@@ -56,6 +68,33 @@ describe('startHttpServer', () => {
     expect(answer.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(answer.body).toBe('# HELP up x\n# TYPE up gauge\nup 1\n');
     expect(answer.headers['content-length']).toBe(String(Buffer.byteLength(answer.body)));
+  });
+
+  it('serves /metrics gzipped to a client that accepts it, plain to the others', async () => {
+    const port = await start();
+    const gzipped = await call(port, 'GET', '/metrics', undefined, { 'Accept-Encoding': 'gzip' });
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(gzipped.headers.vary).toBe('Accept-Encoding');
+    expect(gzipped.body).toBe(TEXT.join(''));
+    const refused = await call(port, 'GET', '/metrics', undefined, { 'Accept-Encoding': 'gzip;q=0, identity' });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(refused.body).toBe(TEXT.join(''));
+  });
+
+  it.each<[string | undefined, boolean]>([
+    [undefined, false],
+    ['', false],
+    ['gzip', true],
+    ['GZIP', true],
+    ['deflate, gzip;q=1.0, *;q=0.5', true],
+    ['gzip;q=0', false],
+    ['gzip; q=0.000', false],
+    ['*', true],
+    ['*;q=0', false],
+    ['identity', false],
+    ['br, deflate', false],
+  ])('Accept-Encoding %j admits gzip: %s', (header, expected) => {
+    expect(acceptsGzip(header)).toBe(expected);
   });
 
   it('ignores a query string', async () => {
@@ -155,6 +194,29 @@ describe('startHttpServer', () => {
     await server!.close();
     server = undefined;
     agent.destroy();
+  });
+
+  it('hands the paths its routes serve to them, with method and query string, and sends their headers', async () => {
+    const calls: string[] = [];
+    const routes: HttpRoutes = {
+      serves: (path) => path === '/' || path.startsWith('/api/'),
+      answer: async (method, path, search) => {
+        calls.push(`${method} ${path} ${search}`);
+        return { status: 418, contentType: 'application/json', body: '{"a":1}', headers: { 'X-Test': 'yes' } };
+      },
+    };
+    const port = await start({ routes });
+    const answer = await call(port, 'POST', '/api/v1/x?limit=1&b=2');
+    expect(answer).toMatchObject({ status: 418, body: '{"a":1}', headers: { 'x-test': 'yes', 'content-type': 'application/json', 'cache-control': 'no-store' } });
+    expect((await call(port, 'GET', '/')).status).toBe(418);
+    expect((await call(port, 'GET', '/metrics')).status).toBe(200);
+    expect(calls).toEqual(['POST /api/v1/x ?limit=1&b=2', 'GET / ']);
+  });
+
+  it('answers 404 for / and /api/ without routes (status page turned off)', async () => {
+    const port = await start();
+    expect((await call(port, 'GET', '/')).status).toBe(404);
+    expect((await call(port, 'GET', '/api/v1/status')).status).toBe(404);
   });
 
   it('fails to start on a port in use, and close() frees the port', async () => {
