@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/util/log.js';
 import { devicePicker, healthy, monitorConfig, needsRenewal, withoutCertificates } from '../support/monitor.js';
 import { startRedis } from '../support/redis.js';
 import { heldFence } from '../support/store-fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 let simulator: Simulator;
 const monitors: Monitor[] = [];
@@ -21,7 +22,8 @@ function monitor(config = monitorConfig(simulator, { redisUrl: inject('redisUrl'
 
 /** A scan under the lease of one holder shared by the test's monitors (their writes still race on compare-and-set). */
 async function scan(m: Monitor) {
-  const fence = heldFence(await m.store.acquireLease('pipeline-test', 600_000));
+  // Retried: the first command of a new client also connects, which a loaded machine may make slow.
+  const fence = heldFence(await waitFor(() => m.store.acquireLease('pipeline-test', 600_000), { timeoutMs: 10_000, what: 'the lease' }));
   return m.scan(new AbortController().signal, { fence, held: () => true });
 }
 const summary = (events: readonly { type: string; certSN: string }[]) => events.map((e) => `${e.type}:${e.certSN}`).sort();
