@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from './config/load.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { demoCommand } from './commands/demo.js';
-import { historyCommand } from './commands/history.js';
+import { HISTORY_DEFAULT_LIMIT, historyCommand } from './commands/history.js';
 import type { Command, CommandContext } from './commands/io.js';
 import { runCommand } from './commands/run.js';
 import { scanCommand } from './commands/scan.js';
-import { SIMULATE_HELP, simulateCommand } from './commands/simulate.js';
+import { DEFAULT_CHURN_SECONDS, SIMULATE_HELP, simulateCommand } from './commands/simulate.js';
 import { VERSION } from './version.js';
 
 const COMMANDS: Record<string, Command> = {
@@ -22,25 +22,44 @@ const COMMANDS: Record<string, Command> = {
 
 export const HELP = `enos-cert-monitor ${VERSION}: watches the X.509 certificates of EnOS IoT devices.
 
-Usage: enos-cert-monitor <command> [options]
+Usage:
+  enos-cert-monitor run [-c FILE]
+  enos-cert-monitor scan [-c FILE] [--format table|json] [--fail-on never|warning|critical] [--state STATE,...] [--show-superseded] [--read-only]
+  enos-cert-monitor check-config [-c FILE]
+  enos-cert-monitor history [-c FILE] [--device ID] [--limit N] [--format table|json]
+  enos-cert-monitor simulate [--host H] [--port N] [--devices N] [--latency-ms N] [--min-certificates N] [--seed N] [--org ID] [--app-key K] [--app-secret S] [--churn] [--churn-seconds N]
+  enos-cert-monitor demo [--port N]
+  enos-cert-monitor --version | --help
 
 Commands:
-  run [-c FILE]                      the daemon: scheduled scans, /metrics, alerts (SIGTERM stops it)
-  scan [-c FILE] [--format table|json] [--fail-on never|warning|critical] [--read-only]
-                                     one scan cycle, then a report
-                                     exit 0; 1 --fail-on level reached; 2 bad config/usage;
-                                     3 no device could be queried; 4 another replica holds
-                                     the leader lease (--read-only: no lease, writes and sends nothing)
-  check-config [-c FILE]             validate the config, print it with secrets masked (exit 0 / 2)
-  history [-c FILE] [--device ID] [--limit N] [--format table|json]
-                                     recent certificate changes from the store
-  simulate [options]                 the built-in EnOS API simulator (flags below)
-  demo                               simulator + daemon + in-memory store, no set-up needed
-  --version, --help
+  run             the daemon: scheduled scans, /metrics, alerts, until SIGTERM/SIGINT
+                  exit 0 after a clean shutdown; 2 invalid config or port in use
+  scan            one scan cycle with the daemon's pipeline, then a report on stdout (logs on stderr)
+    --format table|json               default table
+    --fail-on never|warning|critical  default never; exit 1 when a certificate reaches the level (named on stderr)
+    --state STATE,...                 table only: ok, warning, critical, expired, revoked (default: all)
+    --show-superseded                 table only: list superseded certificates too (default: hidden)
+    --read-only                       query and diff only: no leader lease, writes nothing, sends no alert
+                  exit 0; 1 --fail-on level reached; 2 invalid config or usage;
+                  3 no device could be queried (credentials, gateway, inventory) or the store does not answer;
+                  4 another replica holds the leader lease (named on stderr)
+  check-config    validate the config and the files it names, print it with secrets masked
+                  exit 0 valid; 2 invalid (one line per problem, naming the key)
+  history         recent certificate changes from the Redis store, newest first
+    --device ID                       as scan prints it (orgId/assetId, orgId/productKey/deviceKey);
+                                      also productKey:deviceKey, or an assetId alone (default: every device)
+    --limit N                         default ${HISTORY_DEFAULT_LIMIT}
+    --format table|json               default table
+                  exit 0; 2 no Redis store configured; 3 the store does not answer
+  simulate        the built-in EnOS API simulator (options below); exit 0 on SIGTERM/SIGINT
+  demo            simulator (a certificate changes every ${DEFAULT_CHURN_SECONDS} s) + daemon + in-memory store
+    --port N                          status page and /metrics port (default 9464)
+                  exit 0 on SIGTERM/SIGINT; 2 bad usage or port in use
 
-Config file (-c): -c FILE, else $${CONFIG_ENV_VAR}, else ${DEFAULT_CONFIG_PATH}.
-\${VAR} and \${VAR:-default} in values are read from the environment; appKeyFile/appSecretFile
-read secrets from files. Every key is described in config/config.example.yaml.
+Config file (-c): -c FILE, else $${CONFIG_ENV_VAR}, else ${DEFAULT_CONFIG_PATH}. Relative paths in it
+(inventory files, caFile, appKeyFile, appSecretFile) are read from the config file's folder.
+\${VAR} and \${VAR:-default} in values are read from the environment. Every key is described in
+config/config.example.yaml.
 
 ${SIMULATE_HELP}`;
 

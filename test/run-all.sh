@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 
 need_debian=()
 command -v redis-server >/dev/null || need_debian+=(redis-server)
+command -v redis-sentinel >/dev/null || need_debian+=(redis-sentinel)
 command -v prometheus >/dev/null || need_debian+=(prometheus)
 command -v promtool >/dev/null || need_debian+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need_debian+=(prometheus-alertmanager)
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need_debian+=(chromium)
 if [ ${#need_debian[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_debian[*]}"
   sudo_cmd=()

@@ -58,3 +58,11 @@ export function usageError(stderr: NodeJS.WritableStream, error: unknown): numbe
 export function oneOf(flag: string, value: unknown, allowed: readonly string[]): void {
   if (typeof value !== 'string' || !allowed.includes(value)) throw new Error(`${flag} must be one of: ${allowed.join(', ')}`);
 }
+
+/** A comma-separated flag value whose items must each be one of `allowed`. */
+export function listOf<T extends string>(flag: string, value: string, allowed: readonly T[]): Set<T> {
+  const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const wrong = items.filter((item) => !(allowed as readonly string[]).includes(item));
+  if (items.length === 0 || wrong.length > 0) throw new Error(`${flag} takes a comma-separated list of: ${allowed.join(', ')}`);
+  return new Set(items as T[]);
+}

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { MAX_GENERATED_CERTIFICATES, SIMULATOR_DEFAULTS, startSimulator, type SimulatorOptions } from '../simulator/index.js';
+import { CHURN_EXPIRING_AFTER_MS, MAX_GENERATED_CERTIFICATES, SIMULATOR_DEFAULTS, startSimulator, type SimulatorOptions } from '../simulator/index.js';
 import { createLogger } from '../util/log.js';
 import type { Command, CommandContext } from './io.js';
 import { onShutdownSignal } from './signals.js';
@@ -9,6 +9,9 @@ import { usageError } from './command-line.js';
 export const SIMULATE_DEFAULT_PORT = 8080;
 const MAX_DEVICES = 10_000_000;
 const MAX_LATENCY_MS = 600_000;
+/** How often `--churn` changes a certificate unless --churn-seconds says otherwise. */
+export const DEFAULT_CHURN_SECONDS = 60;
+const MAX_CHURN_SECONDS = 86_400;
 
 export const SIMULATE_HELP = `Options of simulate (the built-in EnOS API simulator):
   --host H          address to listen on (default ${SIMULATOR_DEFAULTS.host})
@@ -20,7 +23,10 @@ export const SIMULATE_HELP = `Options of simulate (the built-in EnOS API simulat
   --seed N          the same seed generates the same fleet (default ${SIMULATOR_DEFAULTS.seed})
   --org ID          organisation id of the fleet (default ${SIMULATOR_DEFAULTS.orgId})
   --app-key K       application key clients must use (default ${SIMULATOR_DEFAULTS.appKey})
-  --app-secret S    application secret clients must use (default ${SIMULATOR_DEFAULTS.appSecret})`;
+  --app-secret S    application secret clients must use (default ${SIMULATOR_DEFAULTS.appSecret})
+  --churn           make the world change: every --churn-seconds a certificate is revoked,
+                    one renewed, or one added that expires ${CHURN_EXPIRING_AFTER_MS / 60_000} minutes later, in turn (default off)
+  --churn-seconds N seconds between two changes with --churn (default ${DEFAULT_CHURN_SECONDS})`;
 
 /** `simulate`: serves the simulator until SIGTERM/SIGINT, then exits 0. */
 export const simulateCommand: Command = async (context) => {
@@ -48,7 +54,7 @@ export async function runSimulate(context: CommandContext, stop: Promise<unknown
     stdout.write(`Usage: enos-cert-monitor simulate [options]\n\n${SIMULATE_HELP}\n`);
     return 0;
   }
-  const log = createLogger('info', stdout);
+  const log = createLogger('info', stdout === process.stdout ? 'stdout' : stdout);
   let simulator;
   try {
     simulator = await startSimulator({ ...options, log });
@@ -60,7 +66,8 @@ export async function runSimulate(context: CommandContext, stop: Promise<unknown
   const devices = options.devices ?? SIMULATOR_DEFAULTS.devices;
   stdout.write(
     `EnOS API simulator listening on ${simulator.url} (orgId ${options.orgId ?? SIMULATOR_DEFAULTS.orgId}, ` +
-      `appKey ${options.appKey ?? SIMULATOR_DEFAULTS.appKey}, ${devices} devices)\n`,
+      `appKey ${options.appKey ?? SIMULATOR_DEFAULTS.appKey}, ${devices} devices` +
+      `${options.churnIntervalMs ? `, a certificate changes every ${options.churnIntervalMs / 1000} s` : ''})\n`,
   );
   const signal = await stop;
   log.info({ signal }, 'shutting down');
@@ -82,13 +89,18 @@ export function parseSimulateArgs(args: readonly string[]): SimulatorOptions | '
       org: { type: 'string' },
       'app-key': { type: 'string' },
       'app-secret': { type: 'string' },
+      churn: { type: 'boolean', default: false },
+      'churn-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: false,
   });
   if (values.help) return 'help';
+  const churnSeconds = integerFlag('--churn-seconds', values['churn-seconds'], DEFAULT_CHURN_SECONDS, 1, MAX_CHURN_SECONDS);
+  if (values['churn-seconds'] !== undefined && !values.churn) throw new Error('--churn-seconds needs --churn');
   return {
+    churnIntervalMs: values.churn ? churnSeconds * 1000 : 0,
     port: integerFlag('--port', values.port, SIMULATE_DEFAULT_PORT, 0, 65_535),
     devices: integerFlag('--devices', values.devices, SIMULATOR_DEFAULTS.devices, 0, MAX_DEVICES),
     latencyMs: integerFlag('--latency-ms', values['latency-ms'], SIMULATOR_DEFAULTS.latencyMs, 0, MAX_LATENCY_MS),

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { Secret } from '../util/secret.js';
@@ -66,7 +67,39 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     problems.push(...formatIssues(result.error.issues).filter((line) => ![...reported].some((r) => line.startsWith(r))));
   }
   if (problems.length > 0) throw new ConfigError(unique(problems));
-  return deepFreeze(resolveFiles(result.data!, source));
+  return deepFreeze(resolveFiles(relativeToConfigFile(result.data!, source), source));
+}
+
+/**
+ * Relative file paths in a config file name files next to it, wherever the program is started:
+ * inventory files, `caFile` and the secret files are resolved against the config file's folder.
+ */
+function relativeToConfigFile(raw: RawConfig, source: string): RawConfig {
+  const folder = dirname(resolve(source));
+  const absolute = (file: string): string => (isAbsolute(file) ? file : resolve(folder, file));
+  const enos = { ...raw.enos };
+  for (const key of ['caFile', 'appKeyFile', 'appSecretFile'] as const) {
+    const file = enos[key];
+    if (file !== undefined) enos[key] = absolute(file);
+  }
+  return { ...raw, enos, inventory: { ...raw.inventory, files: raw.inventory.files.map(absolute) } };
+}
+
+/**
+ * The files a loaded config names that cannot be read now, one line each naming the key and the
+ * path tried (the secret and CA files were already read by the loader).
+ */
+export function unreadableFiles(config: Config): string[] {
+  const problems: string[] = [];
+  config.inventory.files.forEach((file, index) => {
+    try {
+      accessSync(file, constants.R_OK);
+      if (!statSync(file).isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
+    } catch (error) {
+      problems.push(`inventory.files[${index}]: cannot read ${file} (${errorCode(error)})`);
+    }
+  });
+  return problems;
 }
 
 function resolveFiles(raw: RawConfig, source: string): Config {

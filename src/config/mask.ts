@@ -13,6 +13,15 @@ export function maskedConfig(config: Config): Record<string, unknown> {
       ...(config.store.redisClusterUrls !== undefined
         ? { redisClusterUrls: config.store.redisClusterUrls.map(maskUrlPassword) }
         : {}),
+      ...(config.store.redisSentinel !== undefined
+        ? {
+            redisSentinel: {
+              ...config.store.redisSentinel,
+              sentinels: config.store.redisSentinel.sentinels.map(maskUrlPassword),
+              ...(config.store.redisSentinel.password !== undefined ? { password: '***' } : {}),
+            },
+          }
+        : {}),
     },
     alertmanager: { ...config.alertmanager, urls: config.alertmanager.urls.map(maskUrlPassword) },
   };

@@ -128,10 +128,23 @@ const redisUrl = z
   .string()
   .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL');
 
+/** A master and its replicas watched by Redis Sentinel; ioredis asks the Sentinels where the master is. */
+const redisSentinelSchema = z.strictObject({
+  name: nonEmpty,
+  sentinels: z.array(redisUrl).min(1),
+  db: nonNegativeInt.default(0),
+  password: nonEmpty.optional(),
+});
+
+const REDIS_TARGETS = ['redisUrl', 'redisClusterUrls', 'redisSentinel'] as const;
+
 const storeSchema = z
   .strictObject({
     redisUrl: redisUrl.optional(),
     redisClusterUrls: z.array(redisUrl).min(1).optional(),
+    redisSentinel: redisSentinelSchema.optional(),
+    /** How often a standby replica reads what the leader changed in the store. */
+    standbyRefreshSeconds: positiveInt.default(5),
     keyPrefix: z.string().default('enos-cert-monitor:'),
     historyMaxLength: positiveInt.default(100_000),
     commandTimeoutMs: positiveInt.default(2_000),
@@ -139,8 +152,9 @@ const storeSchema = z
   })
   .prefault({})
   .superRefine((store, ctx) => {
-    if (store.redisUrl !== undefined && store.redisClusterUrls !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['redisClusterUrls'], message: 'set redisUrl or redisClusterUrls, not both' });
+    const targets = REDIS_TARGETS.filter((key) => store[key] !== undefined);
+    for (const key of targets.slice(1)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `set only one of ${REDIS_TARGETS.join(', ')} (${targets[0]} is set too)` });
     }
   });
 
@@ -187,6 +201,7 @@ const auditSchema = z
 const logSchema = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
   })
   .prefault({});
 

@@ -4,6 +4,7 @@ import type { DeviceRef } from '../domain/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { EnosApi } from './api.js';
+import { explainFailure } from './explain.js';
 import { EnosApiError, type Operation, type Outcome, type RequestObserver } from './outcome.js';
 import { parseCertificateList, parseDevicePage, parseTokenGrant } from './parse.js';
 import { RateLimiter } from './rate-limit.js';
@@ -58,13 +59,15 @@ export function createEnosClient(enos: Config['enos'], deps: EnosClientDeps): En
       await limiter.acquire(signal);
       const startedAt = clock.now();
       let outcome: Outcome | undefined;
+      const request = build(startedAt);
       try {
-        const result = parse(await transport.send(build(clock.now()), signal));
+        const result = parse(await transport.send(request, signal));
         outcome = 'success';
         return result;
       } catch (error) {
-        if (error instanceof EnosApiError) outcome = error.outcome;
-        throw error;
+        if (!(error instanceof EnosApiError)) throw error;
+        outcome = error.outcome;
+        throw explainFailure(error, request.url);
       } finally {
         if (outcome !== undefined) {
           const durationMs = clock.now() - startedAt;

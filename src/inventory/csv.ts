@@ -6,13 +6,38 @@ export interface CsvRecord {
   readonly unterminated?: true;
 }
 
+/** Separators a device list may use: Excel writes `;` where the decimal separator is a comma. */
+export const CSV_DELIMITERS = [',', ';', '\t'] as const;
+export type CsvDelimiter = (typeof CSV_DELIMITERS)[number];
+
+/**
+ * The separator of a file, judged by its first line (the header): the candidate that occurs most
+ * often outside quotes, a comma when there is none.
+ */
+export function detectDelimiter(firstLine: string): CsvDelimiter {
+  const counts = new Map<CsvDelimiter, number>();
+  let inQuotes = false;
+  for (const ch of firstLine) {
+    if (ch === '"') inQuotes = !inQuotes;
+    else if (!inQuotes && (CSV_DELIMITERS as readonly string[]).includes(ch)) {
+      counts.set(ch as CsvDelimiter, (counts.get(ch as CsvDelimiter) ?? 0) + 1);
+    }
+  }
+  let best: CsvDelimiter = ',';
+  for (const [delimiter, count] of counts) if (count > (counts.get(best) ?? 0)) best = delimiter;
+  return best;
+}
+
 /**
  * RFC 4180 records from text arriving in chunks (a file stream), without holding the whole text:
- * quoted fields may hold commas, line breaks and doubled quotes; a leading BOM is dropped; CR
- * outside quotes is dropped so CRLF and LF files read alike. Lenient where the RFC is strict: a
+ * quoted fields may hold the delimiter, line breaks and doubled quotes; a leading BOM is dropped;
+ * CR outside quotes is dropped so CRLF and LF files read alike. Lenient where the RFC is strict: a
  * quote inside an unquoted field is kept as a character.
  */
-export async function* parseCsv(chunks: AsyncIterable<string> | Iterable<string>): AsyncGenerator<CsvRecord> {
+export async function* parseCsv(
+  chunks: AsyncIterable<string> | Iterable<string>,
+  delimiter: CsvDelimiter = ',',
+): AsyncGenerator<CsvRecord> {
   let fields: string[] = [];
   let field = '';
   let fieldQuoted = false;
@@ -49,7 +74,7 @@ export async function* parseCsv(chunks: AsyncIterable<string> | Iterable<string>
       if (ch === '"' && field === '' && !fieldQuoted) {
         inQuotes = true;
         fieldQuoted = true;
-      } else if (ch === ',') {
+      } else if (ch === delimiter) {
         fields.push(field);
         field = '';
         fieldQuoted = false;

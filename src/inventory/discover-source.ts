@@ -24,6 +24,7 @@ export async function* discoverDevices(
 ): AsyncGenerator<DeviceRef> {
   const { orgId, expression } = entry;
   let maxPages = Infinity;
+  let found = 0;
   for (let pageNo = 1; ; pageNo++) {
     signal?.throwIfAborted();
     let page;
@@ -39,8 +40,12 @@ export async function* discoverDevices(
       });
       return;
     }
+    found += page.devices.length;
     yield* page.devices;
-    if (page.devices.length === 0 || pageNo * page.pageSize >= page.totalSize) return;
+    if (page.devices.length === 0 || pageNo * page.pageSize >= page.totalSize) {
+      if (found === 0) report.sourceSuspicious(nothingFound(entry));
+      return;
+    }
     // Fixed from the first answer: a total that keeps growing must not keep the loop going.
     if (pageNo === 1) maxPages = Math.ceil(page.totalSize / page.pageSize) + EXTRA_PAGES;
     if (pageNo >= maxPages) {
@@ -53,4 +58,16 @@ export async function* discoverDevices(
       return;
     }
   }
+}
+
+function nothingFound({ orgId, expression }: DiscoverEntry) {
+  const filter = expression === undefined ? '' : ` matching "${expression}"`;
+  return {
+    source: 'discover' as const,
+    orgId,
+    reason: 'no_devices',
+    message:
+      `discover ${orgId}: Search Device found no device${filter}; check the orgId` +
+      `${expression === undefined ? '' : ' and the expression'}, and that the application may call Search Device in this organisation`,
+  };
 }

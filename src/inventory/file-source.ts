@@ -2,11 +2,13 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { DeviceRef } from '../domain/types.js';
-import { parseCsv, type CsvRecord } from './csv.js';
+import { detectDelimiter, parseCsv, type CsvDelimiter, type CsvRecord } from './csv.js';
 import { DEVICE_FIELDS, deviceFromRow, type DeviceField } from './device-row.js';
 import type { InventoryProblem, SourceContext } from './problem.js';
 
 const HEADER_HINT = 'needs a header row naming orgId and assetId, or productKey and deviceKey';
+/** A header line longer than this is not a header: stop looking. */
+const SNIFF_LIMIT_CHARS = 64 * 1024;
 
 /** The devices listed in a `.csv` or `.json` file; invalid entries are reported and skipped. */
 export async function* readDeviceFile(file: string, context: SourceContext): AsyncGenerator<DeviceRef> {
@@ -20,10 +22,13 @@ export async function* readDeviceFile(file: string, context: SourceContext): Asy
 async function* readCsvFile(file: string, { report, signal }: SourceContext): AsyncGenerator<DeviceRef> {
   const stream = createReadStream(file, { encoding: 'utf8', signal });
   let columns: Map<DeviceField, number> | undefined;
+  let firstRow: readonly string[] | undefined;
   try {
-    for await (const record of parseCsv(stream)) {
+    const { delimiter, chunks } = await sniffDelimiter(stream);
+    for await (const record of parseCsv(chunks, delimiter)) {
       if (record.fields.every((value) => value.trim() === '')) continue;
       if (columns === undefined) {
+        firstRow = record.fields;
         columns = headerColumns(record.fields);
         if (columns === undefined) break;
         continue;
@@ -42,7 +47,41 @@ async function* readCsvFile(file: string, { report, signal }: SourceContext): As
   } finally {
     stream.destroy();
   }
-  if (columns === undefined) report.sourceFailed(fileFailure(file, 'no_header', HEADER_HINT));
+  if (columns === undefined) report.sourceFailed(fileFailure(file, 'no_header', headerProblem(firstRow)));
+}
+
+/** Why no header was found, showing what the first row held (and how it was split). */
+function headerProblem(firstRow: readonly string[] | undefined): string {
+  if (firstRow === undefined) return `is empty; it ${HEADER_HINT}`;
+  const shown = firstRow.map((field) => JSON.stringify(field.trim())).join(', ').slice(0, 200);
+  return `${HEADER_HINT} (separated by commas, semicolons or tabs); its first row reads ${shown}`;
+}
+
+/**
+ * The delimiter, judged from the first non-empty line, and the text again from its start: the
+ * chunks read to find that line are handed on before the rest of the stream.
+ */
+async function sniffDelimiter(source: AsyncIterable<string>): Promise<{ delimiter: CsvDelimiter; chunks: AsyncIterable<string> }> {
+  const iterator = source[Symbol.asyncIterator]();
+  const head: string[] = [];
+  let text = '';
+  let ended = false;
+  while (!/\S[^\n]*\n/.test(text) && text.length < SNIFF_LIMIT_CHARS) {
+    const next = await iterator.next();
+    if (next.done === true) {
+      ended = true;
+      break;
+    }
+    head.push(next.value);
+    text += next.value;
+  }
+  const firstLine = text.split('\n').find((line) => line.trim() !== '') ?? '';
+  async function* replay(): AsyncGenerator<string> {
+    yield* head;
+    if (ended) return;
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+  }
+  return { delimiter: detectDelimiter(firstLine), chunks: replay() };
 }
 
 /** Where each field sits (first column of a name wins); undefined unless the row is a usable header. */

@@ -54,6 +54,10 @@ export function openInventory(config: Config['inventory'], deps: InventoryDeps):
       log.error(problem, 'inventory source failed');
       record(problem);
     },
+    sourceSuspicious(problem) {
+      log.warn(problem, 'inventory source found nothing');
+      record({ ...problem, warning: true });
+    },
   };
   const context: SourceContext = { report, signal: deps.signal };
 

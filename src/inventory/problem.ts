@@ -12,10 +12,13 @@ export interface InventoryProblem {
   readonly orgId?: string;
   /**
    * `invalid_row`; a file failure (`unreadable`, `invalid_json`, `not_an_array`, `no_header`,
-   * `unsupported_type`); for discovery the API outcome of the failed page, or `page_limit`.
+   * `unsupported_type`); for discovery the API outcome of the failed page, or `page_limit`;
+   * `no_devices` (a warning): a discovery that found nothing.
    */
   readonly reason: string;
   readonly message: string;
+  /** Set when the source was read in full and the problem is only worth a warning. */
+  readonly warning?: true;
 }
 
 /** Where an invalid entry sits in its file. */
@@ -27,6 +30,8 @@ export interface ProblemReport {
   rowSkipped(file: string, position: RowPosition, detail: string): void;
   /** The source stopped early or could not be read, so the inventory is incomplete. */
   sourceFailed(problem: InventoryProblem): void;
+  /** The source was read in full but looks wrong (e.g. found no device): worth a warning. */
+  sourceSuspicious(problem: InventoryProblem): void;
 }
 
 /** What every source is given. */

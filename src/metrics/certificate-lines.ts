@@ -17,10 +17,18 @@ export const CERTIFICATE_FAMILIES = [
     help: 'When the certificate starts being valid (notBefore), in seconds since the epoch.',
   },
   { name: 'enos_certificate_info', help: 'Certificate details as labels; always 1.' },
+  {
+    name: 'enos_certificate_superseded',
+    help: 'Present (1) for a certificate whose device has a later valid certificate in state ok: it needs no action. No status label.',
+  },
+  {
+    name: 'enos_device_no_valid_certificate',
+    help: 'Present (1) for a device that has certificates, all of them expired or revoked.',
+  },
 ] as const;
 
 /** One device's sample lines per family (indexes as CERTIFICATE_FAMILIES), built once per change. */
-export type DeviceSamples = readonly [notAfter: string, notBefore: string, info: string];
+export type DeviceSamples = readonly [notAfter: string, notBefore: string, info: string, superseded: string, noValid: string];
 
 /** `org_id="…",asset_id="…",product_key="…",device_key="…"`: a device's part of every label set. */
 export function deviceLabels(device: DeviceRef): string {
@@ -39,13 +47,19 @@ export function deviceLabels(device: DeviceRef): string {
 }
 
 /** The samples of the given certificates, as text (FleetSeries compresses a bucket of devices at once). */
-export function deviceSamples(deviceLabelSet: string, certs: readonly Certificate[]): DeviceSamples {
+export function deviceSamples(
+  deviceLabelSet: string,
+  certs: readonly Certificate[],
+  superseded: ReadonlySet<Certificate>,
+  noValidCertificate: boolean,
+): DeviceSamples {
   // Pieces joined once per family: join() builds a flat string, where `+=` and templates would
   // keep every piece alive in a rope (twice the memory, and slower to encode later).
   const notAfter: string[] = [];
   const notBefore: string[] = [];
   const info: string[] = [];
-  const [notAfterFamily, notBeforeFamily, infoFamily] = CERTIFICATE_FAMILIES;
+  const replaced: string[] = [];
+  const [notAfterFamily, notBeforeFamily, infoFamily, supersededFamily, noValidFamily] = CERTIFICATE_FAMILIES;
   const shown = new Set<string>();
   for (const cert of certs) {
     const labels = `${deviceLabelSet},cert_sn="${labelValue(cert.certSN)}",status="${labelValue(cert.status)}"`;
@@ -66,6 +80,13 @@ export function deviceSamples(deviceLabelSet: string, certs: readonly Certificat
       labelValue(cert.issueAuthority),
       '"} 1\n',
     );
+    // Without status: the series stays the same when the certificate's status changes.
+    const certLabels = `${deviceLabelSet},cert_sn="${labelValue(cert.certSN)}"`;
+    if (superseded.has(cert) && !shown.has(certLabels)) {
+      shown.add(certLabels);
+      replaced.push(supersededFamily.name, '{', certLabels, '} 1\n');
+    }
   }
-  return [notAfter.join(''), notBefore.join(''), info.join('')];
+  const noValid = noValidCertificate ? `${noValidFamily.name}{${deviceLabelSet}} 1\n` : '';
+  return [notAfter.join(''), notBefore.join(''), info.join(''), replaced.join(''), noValid];
 }

@@ -9,6 +9,7 @@ import { gzipMemberSync } from './gzip-members.js';
 import { cleanLabelValue } from './label-value.js';
 import { LabelCollisions } from './label-collisions.js';
 import { SeriesBucket, type BucketMember } from './series-bucket.js';
+import { EXPIRY_WINDOW_DAYS, expiryWindow, nextWindowChange } from './expiry-windows.js';
 import { nextStateChange } from './state-boundary.js';
 
 /** `metrics.perCertificate`: which certificates get their own series. */
@@ -29,14 +30,23 @@ export const DEVICE_STATES: readonly DeviceState[] = [
 export interface OrgCounts {
   readonly certificates: Record<CertificateState, number>;
   readonly devices: Record<DeviceState, number>;
+  /** Per EXPIRY_WINDOW_DAYS entry: certificates expiring within it (cumulative). */
+  readonly expiring: number[];
   deviceTotal: number;
 }
 
-/** One letter per certificate state: a device's states are one short, shared string. */
+/**
+ * One letter per certificate state, upper case when the certificate is superseded: a device's
+ * states are one short, shared string.
+ */
 const STATE_CODE: Record<CertificateState, string> = { ok: 'o', warning: 'w', critical: 'c', expired: 'e', revoked: 'r' };
 const STATE_OF_CODE: Readonly<Record<string, CertificateState>> = Object.fromEntries(
-  CERTIFICATE_STATES.map((state) => [STATE_CODE[state], state]),
+  CERTIFICATE_STATES.flatMap((state) => [
+    [STATE_CODE[state], state],
+    [STATE_CODE[state].toUpperCase(), state],
+  ]),
 );
+const isSuperseded = (code: string): boolean => code !== code.toLowerCase();
 
 /** What the metrics keep per device besides its FleetView record: a few fields, no text. */
 interface DeviceEntry extends BucketMember {
@@ -46,6 +56,8 @@ interface DeviceEntry extends BucketMember {
   bucket: SeriesBucket<DeviceEntry>;
   /** The states of its certificates (unique by serial), one STATE_CODE letter each. */
   states: string;
+  /** Per certificate, the digit of its smallest expiry window (expiry-windows.ts). */
+  windows: string;
   device: DeviceState;
   /** The states hold until this instant. */
   validUntil: number;
@@ -162,6 +174,7 @@ export class FleetSeries {
       bucket,
       slot: 0,
       states: '',
+      windows: '',
       device: 'no_certificate',
       validUntil: Infinity,
       hidden: false,
@@ -224,10 +237,17 @@ export class FleetSeries {
     const certificates = uniqueBySerial(entry.record.certificates);
     const assessed = assessCertificates(certificates, now, this.#thresholds);
     let states = '';
-    for (const { state } of assessed) states += STATE_CODE[state];
+    let windows = '';
+    for (const each of assessed) {
+      states += each.superseded ? STATE_CODE[each.state].toUpperCase() : STATE_CODE[each.state];
+      windows += expiryWindow(each, now);
+    }
     let validUntil = Infinity;
-    for (const cert of certificates) validUntil = Math.min(validUntil, nextStateChange(cert, now, this.#thresholds));
+    for (const cert of certificates) {
+      validUntil = Math.min(validUntil, nextStateChange(cert, now, this.#thresholds), nextWindowChange(cert, now));
+    }
     entry.states = internStates(states);
+    entry.windows = internStates(windows);
     entry.device = deviceState(entry.record.query, assessed);
     entry.validUntil = validUntil;
   }
@@ -241,7 +261,7 @@ export class FleetSeries {
 
   /** Which certificates show, as the states string with hidden ones blanked (comparable). */
   #shownStates(states: string): string {
-    return this.#mode === 'expiring' ? states.replaceAll('o', '-') : states;
+    return this.#mode === 'expiring' ? states.replaceAll(/o/gi, '-') : states;
   }
 
   #changed(bucket: SeriesBucket<DeviceEntry>): void {
@@ -274,7 +294,9 @@ export class FleetSeries {
       if (entry.hidden) continue;
       const shown = this.#shownCertificates(entry);
       if (shown.length === 0) continue;
-      deviceSamples(deviceLabels(entry.record.device), shown).forEach((text, family) => families[family]!.push(text));
+      const superseded = new Set(uniqueBySerial(entry.record.certificates).filter((_, index) => isSuperseded(entry.states[index]!)));
+      const noValid = entry.device === 'no_valid_certificate';
+      deviceSamples(deviceLabels(entry.record.device), shown, superseded, noValid).forEach((text, family) => families[family]!.push(text));
     }
     return families.map((texts) => texts.join(''));
   }
@@ -283,24 +305,27 @@ export class FleetSeries {
   #shownCertificates(entry: DeviceEntry): Certificate[] {
     const certificates = uniqueBySerial(entry.record.certificates);
     if (this.#mode === 'all') return [...certificates];
-    return certificates.filter((_, index) => entry.states[index] !== STATE_CODE.ok);
+    return certificates.filter((_, index) => entry.states[index]!.toLowerCase() !== STATE_CODE.ok);
   }
 
   #count(entry: DeviceEntry, sign: 1 | -1): void {
     let counts = this.#orgs.get(entry.org);
     if (counts === undefined) {
-      counts = { certificates: zeros(CERTIFICATE_STATES), devices: zeros(DEVICE_STATES), deviceTotal: 0 };
+      counts = { certificates: zeros(CERTIFICATE_STATES), devices: zeros(DEVICE_STATES), expiring: EXPIRY_WINDOW_DAYS.map(() => 0), deviceTotal: 0 };
       this.#orgs.set(entry.org, counts);
     }
     for (const code of entry.states) counts.certificates[STATE_OF_CODE[code]!] += sign;
     counts.devices[entry.device] += sign;
+    for (const digit of entry.windows) {
+      for (let window = Number(digit); window < EXPIRY_WINDOW_DAYS.length; window++) counts.expiring[window]! += sign;
+    }
     counts.deviceTotal += sign;
     if (counts.deviceTotal === 0) this.#orgs.delete(entry.org);
   }
 }
 
 const STATE_STRINGS = new Map<string, string>();
-/** Devices share the few distinct state strings (`o`, `wo`, `reo`…). */
+/** Devices share the few distinct state and window strings (`o`, `wo`, `reo`, `15`…). */
 function internStates(states: string): string {
   const held = STATE_STRINGS.get(states);
   if (held !== undefined) return held;

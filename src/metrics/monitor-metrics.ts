@@ -150,13 +150,13 @@ export class MonitorMetrics {
       registers,
     });
     const thresholds = new Gauge({
-      name: 'enos_certificate_threshold_days',
-      help: 'The configured thresholds: a valid certificate is in this state within so many days of its notAfter.',
+      name: 'enos_certificate_threshold_seconds',
+      help: 'The configured thresholds (warningDays, criticalDays): a valid certificate is in this state within so long of its notAfter.',
       labelNames: ['state'],
       registers,
     });
-    thresholds.set({ state: 'warning' }, options.thresholds.warningDays);
-    thresholds.set({ state: 'critical' }, options.thresholds.criticalDays);
+    thresholds.set({ state: 'warning' }, options.thresholds.warningDays * 86_400);
+    thresholds.set({ state: 'critical' }, options.thresholds.criticalDays * 86_400);
 
     this.#storeUp = new Gauge({ name: 'enos_store_up', help: '1 while the state store answers, else 0.', registers });
     this.#leader = new Gauge({ name: 'enos_scanner_leader', help: '1 while this instance holds the scanner lease, else 0.', registers });

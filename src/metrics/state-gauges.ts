@@ -1,8 +1,10 @@
 import { Gauge, type Registry } from 'prom-client';
+import { EXPIRY_WINDOW_DAYS } from './expiry-windows.js';
 import { CERTIFICATE_STATES, DEVICE_STATES, type FleetSeries, type OrgCounts } from './fleet-series.js';
 
 /**
- * `enos_certificates{org_id,state}` and `enos_devices{org_id,state}`, read from the FleetSeries
+ * `enos_certificates{org_id,state}`, `enos_devices{org_id,state}` and the expiry forecast
+ * `enos_certificates_expiring{org_id,within_days}`, read from the FleetSeries
  * at collect time (after re-evaluating states that time has moved). Every state of a known org
  * is present, 0 included; an org goes away with its last device.
  */
@@ -38,4 +40,17 @@ export function registerStateGauges(registry: Registry, series: FleetSeries, now
     DEVICE_STATES,
     (counts) => counts.devices,
   );
+  new Gauge({
+    name: 'enos_certificates_expiring',
+    help: 'Valid certificates, not superseded and not yet ended, whose notAfter is within within_days of now (cumulative).',
+    labelNames: ['org_id', 'within_days'],
+    registers: [registry],
+    collect() {
+      series.refresh(now());
+      this.reset();
+      for (const [orgId, counts] of series.counts()) {
+        EXPIRY_WINDOW_DAYS.forEach((days, window) => this.set({ org_id: orgId, within_days: String(days) }, counts.expiring[window]!));
+      }
+    },
+  });
 }

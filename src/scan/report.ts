@@ -1,9 +1,9 @@
 import { deviceId } from '../domain/device-id.js';
 import { assessCertificates, type AssessedCertificate } from '../domain/certificate.js';
 import type { CertificateState, ChangeEvent, Thresholds } from '../domain/types.js';
-import { singleLine } from '../util/text.js';
 import type { DeviceRecord } from '../state/fleet-view.js';
-import type { ScanReport } from './scanner.js';
+import type { ScanReport, SourceProblem } from './scanner.js';
+import type { DeviceOutcome } from './types.js';
 
 /** `scan --format json`: the contract's report object. */
 export interface JsonReport {
@@ -13,10 +13,15 @@ export interface JsonReport {
   readonly devices: { total: number; ok: number; notFound: number; failed: number };
   readonly certificates: readonly ReportCertificate[];
   readonly changes: readonly ChangeEvent[];
+  /** Devices not found, devices whose query failed, and inventory sources that could not be read. */
   readonly errors: readonly ReportError[];
+  /** Sources read in full that look wrong, e.g. a discovery that found no device. */
+  readonly warnings: readonly ReportWarning[];
+  /** Devices that answered with no certificate at all. */
+  readonly devicesWithoutCertificates: readonly DeviceLabels[];
 }
 
-interface DeviceLabels {
+export interface DeviceLabels {
   readonly orgId: string;
   readonly assetId: string;
   readonly productKey: string;
@@ -33,16 +38,28 @@ export interface ReportCertificate extends DeviceLabels {
   readonly superseded: boolean;
 }
 
-interface ReportError extends DeviceLabels {
+/** `source`: `device` for a device's query (not found or failed), else the inventory source. */
+export interface ReportError extends DeviceLabels {
+  readonly source: string;
+  readonly file?: string;
   readonly reason: string;
   readonly message: string;
   /** The device's last good answer (ISO 8601): it has been failing since; null when it never answered or unknown. */
   readonly lastAnswerAt: string | null;
 }
 
+export interface ReportWarning {
+  readonly source: string;
+  readonly orgId: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
 export function buildReport(scan: ScanReport, records: Iterable<DeviceRecord>, now: number, thresholds: Thresholds): JsonReport {
   const certificates: ReportCertificate[] = [];
+  const devicesWithoutCertificates: DeviceLabels[] = [];
   for (const record of records) {
+    if (record.certificates.length === 0 && record.query === 'ok') devicesWithoutCertificates.push(labels(record.device));
     for (const assessed of assessCertificates(record.certificates, now, thresholds)) {
       certificates.push(reportCertificate(record, assessed));
     }
@@ -55,21 +72,35 @@ export function buildReport(scan: ScanReport, records: Iterable<DeviceRecord>, n
     certificates,
     changes: scan.events,
     errors: [
-      ...scan.inventoryProblems.map((problem) => ({
-        ...labels({ orgId: problem.orgId ?? '' }),
-        reason: problem.reason,
-        message: problem.message,
-        lastAnswerAt: null,
-      })),
-      ...scan.outcomes
-        .filter((outcome) => outcome.query === 'error')
-        .map((outcome) => ({
-          ...labels(outcome.device),
-          reason: outcome.reason ?? 'internal_error',
-          message: outcome.message ?? '',
-          lastAnswerAt: outcome.lastAnswerAt === undefined ? null : new Date(outcome.lastAnswerAt).toISOString(),
-        })),
+      ...scan.inventoryProblems.filter((problem) => !problem.warning).map(sourceError),
+      ...scan.outcomes.filter((outcome) => outcome.query !== 'ok').map(deviceError),
     ],
+    warnings: scan.inventoryProblems
+      .filter((problem) => problem.warning)
+      .map((problem) => ({ source: problem.source ?? 'inventory', orgId: problem.orgId ?? '', reason: problem.reason, message: problem.message })),
+    devicesWithoutCertificates,
+  };
+}
+
+function sourceError(problem: SourceProblem): ReportError {
+  return {
+    ...labels({ orgId: problem.orgId ?? '' }),
+    source: problem.source ?? 'inventory',
+    ...(problem.file !== undefined ? { file: problem.file } : {}),
+    reason: problem.reason,
+    message: problem.message,
+    lastAnswerAt: null,
+  };
+}
+
+/** A device that was not found or whose query failed (the message says what to check). */
+function deviceError(outcome: DeviceOutcome): ReportError {
+  return {
+    ...labels(outcome.device),
+    source: 'device',
+    reason: outcome.reason ?? 'internal_error',
+    message: outcome.message ?? '',
+    lastAnswerAt: outcome.lastAnswerAt === undefined ? null : new Date(outcome.lastAnswerAt).toISOString(),
   };
 }
 
@@ -120,37 +151,20 @@ export function failOnReached(failOn: FailOn, level: FailOn): boolean {
   return failOn === 'warning' || level === 'critical';
 }
 
-/** `scan --format table`: certificates, changes, errors and a summary, for people. */
-export function formatTable(report: JsonReport): string {
-  const sections = [
-    table(
-      ['DEVICE', 'CERT SN', 'STATUS', 'STATE', 'NOT AFTER', 'DAYS LEFT', 'SUPERSEDED'],
-      report.certificates.map((c) => [deviceId(c), c.certSN, c.status, c.state, c.notAfter, String(c.daysLeft), c.superseded ? 'yes' : '']),
-    ),
-  ];
-  if (report.changes.length > 0) {
-    sections.push(table(['CHANGE', 'DEVICE', 'CERT SN', 'FROM', 'TO', 'AT'], report.changes.map((c) => [c.type, deviceId(c), c.certSN, c.from ?? '', c.to ?? '', c.at])));
-  }
-  if (report.errors.length > 0) {
-    sections.push(
-      table(
-        ['FAILED DEVICE', 'REASON', 'LAST ANSWER', 'MESSAGE'],
-        report.errors.map((e) => [deviceId(e), e.reason, e.lastAnswerAt ?? '-', e.message]),
-      ),
-    );
-  }
-  const d = report.devices;
-  sections.push(
-    `scan ${report.result}: ${d.total} devices (${d.ok} ok, ${d.notFound} not found, ${d.failed} failed), ` +
-      `${report.certificates.length} certificates, ${report.changes.length} changes, ${report.startedAt} → ${report.finishedAt}`,
+/**
+ * What reached the `--fail-on` level, one line each: the certificates (not superseded) at or above
+ * it, soonest first, and for `warning` the revocations seen in this scan.
+ */
+export function failOnCauses(report: JsonReport, failOn: FailOn): string[] {
+  if (failOn === 'never') return [];
+  const certificates = report.certificates
+    .filter((cert) => !cert.superseded && SEVERITY[cert.state] !== undefined && failOnReached(failOn, SEVERITY[cert.state]!))
+    .sort((a, b) => a.notAfter.localeCompare(b.notAfter));
+  const causes = certificates.map(
+    (cert) => `${deviceId(cert)} cert ${cert.certSN}: ${cert.state}, notAfter ${cert.notAfter} (${cert.daysLeft} days left)`,
   );
-  return `${sections.join('\n\n')}\n`;
-}
-
-export function table(header: readonly string[], untrustedRows: readonly (readonly string[])[]): string {
-  // Cells carry API data: a control character must not break the layout or the terminal.
-  const rows = untrustedRows.map((row) => row.map(singleLine));
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  if (failOn === 'warning') {
+    for (const change of report.changes) if (change.type === 'revoked') causes.push(`${deviceId(change)} cert ${change.certSN}: revoked in this scan`);
+  }
+  return causes;
 }

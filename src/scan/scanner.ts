@@ -15,9 +15,13 @@ import type { DeviceOutcome, FailureReason, ScanResult, ScanSummary } from './ty
 
 /** A part of the inventory that could not be read (a failed discovery, an unreadable file). */
 export interface SourceProblem {
+  readonly source?: string;
+  readonly file?: string;
   readonly orgId?: string;
   readonly reason: string;
   readonly message: string;
+  /** Not an error: the source was read in full (e.g. a discovery that found nothing). */
+  readonly warning?: true;
 }
 
 /** Where the scan gets its devices; `complete` and `problems` are read after iteration ends. */

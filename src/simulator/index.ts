@@ -1,12 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { Churn } from './churn.js';
 import { Faults } from './faults.js';
 import { Fleet } from './fleet.js';
 import { MAX_GENERATED_CERTIFICATES } from './generate.js';
 import { createSimulatorServer, emptyStats, type SimulatorStats } from './server.js';
 import { TokenService } from './tokens.js';
 
+export { CHURN_EXPIRING_AFTER_MS, Churn, type ChurnAction, type ChurnChange } from './churn.js';
 export { ALL_DEVICES, DEFAULT_SLOW_DELAY_MS, Faults, type Fault, type FaultKind } from './faults.js';
 export { Fleet, type SearchResult } from './fleet.js';
 export {
@@ -43,6 +45,8 @@ export interface SimulatorOptions {
   appSecret?: string;
   /** Default 7200. */
   tokenTtlSeconds?: number;
+  /** Every this many ms a certificate is revoked, renewed or made to expire soon, in turn; 0 (default) = never. */
+  churnIntervalMs?: number;
   /** Token expiry and mutation times; certificate dates are relative to its time at start. */
   clock?: Clock;
   log?: Logger;
@@ -96,6 +100,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const appSecret = options.appSecret ?? SIMULATOR_DEFAULTS.appSecret;
   const clock = options.clock ?? systemClock;
   const log = (options.log ?? silentLogger).child({ component: 'simulator' });
+  const churnIntervalMs = checked('churnIntervalMs', options.churnIntervalMs ?? 0, (n) => Number.isFinite(n) && n >= 0);
 
   const fleet = new Fleet({ seed, orgId, devices, minCertificates, startTime: clock.now(), clock });
   const faults = new Faults();
@@ -114,6 +119,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   log.info({ url, orgId, appKey, devices, latencyMs, seed }, 'simulator listening');
+  const churnTimer = churnIntervalMs > 0 ? startChurn(new Churn(fleet, { clock, log }), churnIntervalMs) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -125,6 +131,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     expireTokens: () => tokens.expireAll(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
+        clearInterval(churnTimer);
         for (const controller of pending) controller.abort();
         server.close(() => resolve());
         server.closeAllConnections();
@@ -133,6 +140,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return closing;
     },
   };
+}
+
+/** Steps the churn on a timer that does not keep the process alive by itself. */
+function startChurn(churn: Churn, intervalMs: number): NodeJS.Timeout {
+  const timer = setInterval(() => churn.step(), intervalMs);
+  timer.unref();
+  return timer;
 }
 
 function checked(name: string, value: number, isValid: (value: number) => boolean): number {

@@ -5,10 +5,10 @@ import { MemoryStore } from './memory-store.js';
 import { RedisStore } from './redis-store.js';
 import type { Store } from './store.js';
 
-/** Redis when the config names one (URL or Cluster), otherwise memory, with a warning. */
+/** Redis when the config names one (URL, Cluster or Sentinel), otherwise memory, with a warning. */
 export function createStore(config: Config, deps: { readonly clock: Clock; readonly log: Logger }): Store {
   const { store } = config;
-  if (store.redisUrl !== undefined || store.redisClusterUrls !== undefined) {
+  if (store.redisUrl !== undefined || store.redisClusterUrls !== undefined || store.redisSentinel !== undefined) {
     return new RedisStore(store, { log: deps.log });
   }
   deps.log

@@ -74,7 +74,9 @@ export class MemoryStore implements Store {
     const found: ChangeEvent[] = [];
     for (let i = this.#events.length - 1; i >= 0 && found.length < query.limit; i--) {
       const { deviceId, event } = this.#events[i]!;
-      if (query.deviceId === undefined || query.deviceId === deviceId) found.push(decodeEvent(event));
+      if (query.deviceId !== undefined && query.deviceId !== deviceId) continue;
+      const decoded = decodeEvent(event);
+      if (query.matches?.(decoded) ?? true) found.push(decoded);
     }
     return found;
   }

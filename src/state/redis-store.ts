@@ -1,8 +1,9 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config/load.js';
 import type { ChangeEvent } from '../domain/types.js';
 import type { Logger } from '../util/log.js';
 import { decodeEvent, decodeSnapshotEntry, encodeEvent, encodeSnapshotEntry } from './codec.js';
+import { createRedisClient, describeTarget, watchConnection } from './redis-connection.js';
 import { defineScripts, isLeaseLostReply, type StoreScripts } from './redis-scripts.js';
 import {
   LeaseLostError,
@@ -18,7 +19,7 @@ import {
 
 export type RedisStoreConfig = Pick<
   Config['store'],
-  'redisUrl' | 'redisClusterUrls' | 'keyPrefix' | 'historyMaxLength' | 'commandTimeoutMs'
+  'redisUrl' | 'redisClusterUrls' | 'redisSentinel' | 'keyPrefix' | 'historyMaxLength' | 'commandTimeoutMs'
 >;
 
 /**
@@ -40,16 +41,9 @@ const HSCAN_COUNT = 1_000;
 const ALERT_RECORDS_PER_WRITE = 1_000;
 /** XREVRANGE page when filtering the history by device. */
 const HISTORY_PAGE_SIZE = 500;
-const RECONNECT_BASE_MS = 100;
-const RECONNECT_MAX_MS = 2_000;
-
-/** Capped exponential backoff: 100 ms, 200 ms, ... at most 2 s; never gives up. */
-export function reconnectDelay(attempt: number): number {
-  return Math.min(RECONNECT_BASE_MS * 2 ** Math.min(Math.max(attempt - 1, 0), 10), RECONNECT_MAX_MS);
-}
 
 /**
- * The Store on Redis (standalone or Cluster). Each method is one round trip (history, allSnapshots
+ * The Store on Redis (standalone, Cluster or behind Sentinel). Each method is one round trip (history, allSnapshots
  * and the alert state one per page of records) and rejects within `commandTimeoutMs` when Redis does not answer;
  * the client reconnects by itself, so the same instance works again once Redis is back.
  */
@@ -71,7 +65,7 @@ export class RedisStore implements Store {
     this.#historyMaxLength = config.historyMaxLength;
     this.#timeoutMs = config.commandTimeoutMs;
     this.#log = deps.log.child({ component: 'store' });
-    this.#client = createClient(config);
+    this.#client = createRedisClient(config);
     this.#scripts = defineScripts(this.#client);
     watchConnection(this.#client, this.#log, describeTarget(config));
   }
@@ -135,10 +129,10 @@ export class RedisStore implements Store {
     } while (cursor !== '0');
   }
 
-  async history({ deviceId, limit }: HistoryQuery): Promise<ChangeEvent[]> {
+  async history({ deviceId, matches, limit }: HistoryQuery): Promise<ChangeEvent[]> {
     const found: ChangeEvent[] = [];
     if (limit <= 0) return found;
-    const pageSize = deviceId === undefined ? limit : Math.max(limit, HISTORY_PAGE_SIZE);
+    const pageSize = deviceId === undefined && matches === undefined ? limit : Math.max(limit, HISTORY_PAGE_SIZE);
     let end = '+';
     for (;;) {
       const page = await this.#roundTrip('XREVRANGE', () =>
@@ -148,7 +142,7 @@ export class RedisStore implements Store {
         const { e, d } = streamFields(fields);
         if (deviceId !== undefined && d !== deviceId) continue;
         const event = this.#decodeEvent(entryId, e);
-        if (event) found.push(event);
+        if (event && (matches?.(event) ?? true)) found.push(event);
         if (found.length === limit) return found;
       }
       const last = page.at(-1);
@@ -280,61 +274,6 @@ export class RedisStore implements Store {
       return undefined;
     }
   }
-}
-
-function createClient(config: RedisStoreConfig): Redis | Cluster {
-  const timeoutMs = config.commandTimeoutMs;
-  const options = {
-    commandTimeout: timeoutMs,
-    connectTimeout: timeoutMs,
-    // Fail a queued command after one failed reconnect instead of keeping it for long.
-    maxRetriesPerRequest: 1,
-    // A command that timed out must not run later, when the connection comes back.
-    autoResendUnfulfilledCommands: false,
-  } satisfies RedisOptions;
-  if (config.redisClusterUrls !== undefined) {
-    const urls = config.redisClusterUrls.map((url) => new URL(url));
-    const first = urls[0]!;
-    return new Cluster(
-      urls.map((url) => ({ host: url.hostname, port: Number(url.port || 6379) })),
-      {
-        clusterRetryStrategy: reconnectDelay,
-        slotsRefreshTimeout: timeoutMs,
-        redisOptions: {
-          ...options,
-          ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
-          ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
-          ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
-        },
-      },
-    );
-  }
-  // ioredis reads host, port, credentials and db from the URL and turns on TLS for rediss://.
-  return new Redis(config.redisUrl!, { ...options, retryStrategy: reconnectDelay });
-}
-
-/** Logs outages and recoveries once each, not every reconnect attempt. */
-function watchConnection(client: Redis | Cluster, log: Logger, target: string): void {
-  let up: boolean | undefined;
-  client.on('ready', () => {
-    if (up !== true) log.info({ target }, 'redis connection ready');
-    up = true;
-  });
-  client.on('error', (error: Error) => {
-    if (up !== false) log.warn({ target, reason: error.message }, 'redis connection failed');
-    else log.debug({ target, reason: error.message }, 'redis still unreachable');
-    up = false;
-  });
-}
-
-/** The configured addresses without credentials, for logs. */
-function describeTarget(config: RedisStoreConfig): string {
-  return (config.redisClusterUrls ?? [config.redisUrl ?? ''])
-    .map((url) => {
-      const { protocol, host, pathname } = new URL(url);
-      return `${protocol}//${host}${pathname === '/' ? '' : pathname}`;
-    })
-    .join(',');
 }
 
 function streamFields(fields: readonly string[]): { e?: string; d?: string } {

@@ -32,6 +32,8 @@ export type CommitResult =
 
 export interface HistoryQuery {
   readonly deviceId?: string;
+  /** Only events this accepts (e.g. a device written in another form than its id). */
+  readonly matches?: (event: ChangeEvent) => boolean;
   readonly limit: number;
 }
 

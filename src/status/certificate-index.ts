@@ -1,9 +1,10 @@
 import type { QueryResult } from '../domain/device.js';
-import type { Certificate, CertificateStatus } from '../domain/types.js';
+import type { CertificateStatus } from '../domain/types.js';
 import type { DeviceRecord, FleetView } from '../state/fleet-view.js';
 
 export const STATUSES: readonly CertificateStatus[] = ['valid', 'revoked', 'expired'];
 export const QUERY_RESULTS: readonly QueryResult[] = ['ok', 'not_found', 'error'];
+const STATUS_CODE: Record<CertificateStatus, number> = { valid: 0, revoked: 1, expired: 2 };
 
 /**
  * Certificate entries as columns: 21 bytes per certificate, no object each. `position` is the
@@ -40,6 +41,29 @@ class Entries {
     this.push(from.notAfter[index]!, from.slot[index]!, from.generation[index]!, from.position[index]!, from.status[index]!);
   }
 
+  /** Appends `from[start, end)`: a long stretch as block copies, a short one entry by entry. */
+  append(from: Entries, start: number, end: number): void {
+    if (end - start < BLOCK_COPY_MIN) {
+      for (let index = start; index < end; index++) this.copy(from, index);
+      return;
+    }
+    while (this.length + (end - start) > this.notAfter.length) this.#grow();
+    const at = this.length;
+    this.notAfter.set(from.notAfter.subarray(start, end), at);
+    this.slot.set(from.slot.subarray(start, end), at);
+    this.generation.set(from.generation.subarray(start, end), at);
+    this.position.set(from.position.subarray(start, end), at);
+    this.status.set(from.status.subarray(start, end), at);
+    this.length += end - start;
+  }
+
+  /** Empty, keeping the memory when it is large enough for `capacity`. */
+  reset(capacity: number): Entries {
+    if (this.notAfter.length < capacity) return new Entries(capacity);
+    this.length = 0;
+    return this;
+  }
+
   #grow(): void {
     const size = this.notAfter.length * 2;
     this.notAfter = grown(this.notAfter, new Float64Array(size));
@@ -50,9 +74,12 @@ class Entries {
   }
 }
 
+/** Below this many entries a loop copies faster than five subarray views. */
+const BLOCK_COPY_MIN = 256;
+
 /** What the readers of the index see: every certificate ordered by notAfter, and every device. */
 export interface IndexView {
-  /** Certificates, ordered by notAfter (ties by device slot, then position). */
+  /** Certificates, ordered by notAfter (equal ones in the order they were merged). */
   readonly size: number;
   readonly notAfter: Float64Array;
   readonly slot: Uint32Array;
@@ -74,11 +101,12 @@ export interface IndexView {
 /**
  * Every certificate of the fleet in notAfter order, kept in step with the FleetView's change
  * listener so that no request sorts the fleet. A device whose certificates changed gets a new
- * generation (its old entries are dead) and its certificates go to a pending list; the next read
- * sorts only the pending entries and merges them into the ordered ones. A device a scan sets again
- * unchanged (the usual case) costs a fingerprint comparison. States are not stored: they depend
- * on the time and are derived at read time from status, notAfter and the device's latest valid
- * notAfter, so time passing needs no maintenance.
+ * generation (its old entries are dead) and its certificates go to a pending list; the next read,
+ * or the change that makes the list long, sorts only the pending entries and merges them into the
+ * ordered ones (a warm start of the whole fleet thus merges in slices, never in one long sort).
+ * A device that a scan sets again with the same certificates costs nothing. States are not
+ * stored: they depend on the time and are derived at read time from status, notAfter and the
+ * device's latest valid notAfter, so time passing needs no maintenance.
  */
 export class CertificateIndex {
   readonly #slotOf = new Map<string, number>();
@@ -90,17 +118,17 @@ export class CertificateIndex {
   #org = new Uint32Array(16);
   #query = new Uint8Array(16);
   #generation = new Uint32Array(16);
-  #fingerprint = new Float64Array(16);
   #certificateCount = new Uint32Array(16);
   #latestValid = new Float64Array(16);
   #ordered = new Entries(0);
+  #spare = new Entries(0);
   #pending = new Entries(0);
   #liveEntries = 0;
   #dirty = false;
 
   constructor(fleet: FleetView) {
-    for (const record of fleet.records()) this.#update(record.id, record);
-    fleet.onChange((id, record) => this.#update(id, record));
+    for (const record of fleet.records()) this.#update(record.id, record, undefined);
+    fleet.onChange((id, record, previous) => this.#update(id, record, previous));
   }
 
   /** Devices whose last query failed (error or not found): id → reason, in the order they failed. */
@@ -129,7 +157,7 @@ export class CertificateIndex {
     };
   }
 
-  #update(id: string, record: DeviceRecord | undefined): void {
+  #update(id: string, record: DeviceRecord | undefined, previous: DeviceRecord | undefined): void {
     let slot = this.#slotOf.get(id);
     if (record === undefined) {
       if (slot !== undefined) this.#release(id, slot);
@@ -138,25 +166,23 @@ export class CertificateIndex {
     // A failing device keeps its place in the map: the order in which devices started failing.
     if (record.query === 'ok') this.#failures.delete(id);
     else this.#failures.set(id, record.reason ?? record.query);
-    const fingerprint = fingerprintOf(record.certificates);
-    if (slot === undefined) slot = this.#allocate(id);
-    else if (this.#fingerprint[slot] === fingerprint && this.#certificateCount[slot] === record.certificates.length) {
-      this.#query[slot] = QUERY_RESULTS.indexOf(record.query);
-      return;
-    }
-    this.#org[slot] = this.#orgOf(record.device.orgId);
+    // The fleet view keeps a device's certificates array when a scan brings the same ones again.
+    const unchanged = slot !== undefined && previous !== undefined && previous.certificates === record.certificates;
+    slot ??= this.#allocate(id);
     this.#query[slot] = QUERY_RESULTS.indexOf(record.query);
-    this.#fingerprint[slot] = fingerprint;
+    if (unchanged) return;
+    this.#org[slot] = this.#orgOf(record.device.orgId);
     this.#liveEntries += record.certificates.length - this.#certificateCount[slot]!;
     this.#certificateCount[slot] = record.certificates.length;
     const generation = ++this.#generation[slot]!;
     let latestValid = -Infinity;
     record.certificates.forEach((cert, position) => {
       if (cert.status === 'valid' && cert.notAfter > latestValid) latestValid = cert.notAfter;
-      this.#pending.push(cert.notAfter, slot, generation, position, STATUSES.indexOf(cert.status));
+      this.#pending.push(cert.notAfter, slot, generation, position, STATUS_CODE[cert.status]);
     });
     this.#latestValid[slot] = latestValid;
     this.#dirty = true;
+    this.#settleIfLarge();
   }
 
   #allocate(id: string): number {
@@ -197,7 +223,6 @@ export class CertificateIndex {
     this.#org = grown(this.#org, new Uint32Array(size));
     this.#query = grown(this.#query, new Uint8Array(size));
     this.#generation = grown(this.#generation, new Uint32Array(size));
-    this.#fingerprint = grown(this.#fingerprint, new Float64Array(size));
     this.#certificateCount = grown(this.#certificateCount, new Uint32Array(size));
     this.#latestValid = grown(this.#latestValid, new Float64Array(size));
   }
@@ -207,51 +232,62 @@ export class CertificateIndex {
     if (!this.#dirty) return;
     const ordered = this.#ordered;
     const pending = this.#pending;
-    const live = (entries: Entries, index: number) => entries.generation[index] === this.#generation[entries.slot[index]!];
+    const generation = this.#generation;
     const incoming: number[] = [];
-    for (let index = 0; index < pending.length; index++) if (live(pending, index)) incoming.push(index);
-    incoming.sort((a, b) => compare(pending, a, pending, b));
-    const merged = new Entries(this.#liveEntries);
-    let next = 0;
-    for (let index = 0; index < ordered.length; index++) {
-      if (!live(ordered, index)) continue;
-      while (next < incoming.length && compare(pending, incoming[next]!, ordered, index) < 0) merged.copy(pending, incoming[next++]!);
-      merged.copy(ordered, index);
+    for (let index = 0; index < pending.length; index++) {
+      if (pending.generation[index] === generation[pending.slot[index]!]) incoming.push(index);
     }
-    while (next < incoming.length) merged.copy(pending, incoming[next++]!);
+    incoming.sort((a, b) => pending.notAfter[a]! - pending.notAfter[b]! || pending.slot[a]! - pending.slot[b]! || pending.position[a]! - pending.position[b]!);
+    // The order before last becomes the new one's storage: two buffers in turn, no allocation each time.
+    const merged = this.#spare.reset(this.#liveEntries);
+    // Runs of the ordered entries between two insertions are copied whole; on equal notAfter the
+    // entry that was there first stays first.
+    let from = 0;
+    for (const index of incoming) {
+      const to = upperBound(ordered.notAfter, ordered.length, pending.notAfter[index]!, from);
+      this.#copyLive(ordered, from, to, merged);
+      merged.copy(pending, index);
+      from = to;
+    }
+    this.#copyLive(ordered, from, ordered.length, merged);
+    this.#spare = ordered;
     this.#ordered = merged;
-    this.#pending = new Entries(0);
+    this.#pending = pending.reset(0);
     this.#dirty = false;
+  }
+
+  /** Appends the live entries of `from[start, end)`, in stretches without a dead one. */
+  #copyLive(from: Entries, start: number, end: number, to: Entries): void {
+    let run = start;
+    for (let index = start; index <= end; index++) {
+      if (index < end && from.generation[index] === this.#generation[from.slot[index]!]) continue;
+      if (index > run) to.append(from, run, index);
+      run = index + 1;
+    }
+  }
+
+  /** Merges now when enough has changed that a read would otherwise sort a lot at once. */
+  #settleIfLarge(): void {
+    if (this.#pending.length >= Math.max(SETTLE_CHUNK, this.#ordered.length >>> 4)) this.#settle();
   }
 }
 
-function compare(a: Entries, i: number, b: Entries, j: number): number {
-  return a.notAfter[i]! - b.notAfter[j]! || a.slot[i]! - b.slot[j]! || a.position[i]! - b.position[j]!;
+/** Pending entries that are merged in one step at the latest: about a millisecond of sorting. */
+const SETTLE_CHUNK = 4096;
+
+/** The first index in [from, length) whose value is greater than `value`. */
+function upperBound(values: Float64Array, length: number, value: number, from: number): number {
+  let low = from;
+  let high = length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (values[middle]! <= value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function grown<T extends Float64Array | Uint32Array | Uint8Array>(from: T, to: T): T {
   to.set(from as never);
   return to;
-}
-
-const word = new Float64Array(1);
-const words = new Uint32Array(word.buffer);
-
-/**
- * A 53-bit fingerprint of what the index keeps of a device's certificates (notAfter and status,
- * in order): two independent 32-bit hashes, so that an unchanged device is recognised without
- * holding on to its certificates.
- */
-function fingerprintOf(certificates: readonly Certificate[]): number {
-  let a = 0x811c9dc5 ^ certificates.length;
-  let b = 0x01000193 ^ Math.imul(certificates.length, 0x9e3779b1);
-  for (const cert of certificates) {
-    word[0] = cert.notAfter;
-    const status = STATUSES.indexOf(cert.status);
-    for (const value of [words[0]!, words[1]!, status]) {
-      a = Math.imul(a ^ value, 0x01000193);
-      b = Math.imul(b ^ value, 0x85ebca6b) ^ (b >>> 15);
-    }
-  }
-  return (a >>> 0) * 2 ** 21 + ((b >>> 0) >>> 11);
 }

@@ -1,7 +1,8 @@
-import { DAY_MS, stateAt } from '../domain/certificate.js';
+import { DAY_MS } from '../domain/certificate.js';
 import type { CertificateState, DeviceState, Thresholds } from '../domain/types.js';
 import { QUERY_RESULTS, STATUSES, type IndexView } from './certificate-index.js';
 
+/** Also the state codes of this module: a state's index here. */
 export const CERTIFICATE_STATES: readonly CertificateState[] = ['ok', 'warning', 'critical', 'expired', 'revoked'];
 export const ACTION_STATES: readonly CertificateState[] = ['warning', 'critical', 'expired', 'revoked'];
 export const DEVICE_STATES: readonly DeviceState[] = [
@@ -14,12 +15,16 @@ export const DEVICE_STATES: readonly DeviceState[] = [
   'error',
 ];
 
+const [OK, WARNING, CRITICAL, EXPIRED, REVOKED] = [0, 1, 2, 3, 4];
+const STATUS_REVOKED = STATUSES.indexOf('revoked');
+const STATUS_EXPIRED = STATUSES.indexOf('expired');
+
 export const FORECAST_WEEKS = 26;
 const WEEK_MS = 7 * DAY_MS;
 
 /** Which certificates a list shows. */
 export interface CertificateFilter {
-  readonly org?: string;
+  readonly org?: string | undefined;
   /** Empty: every state. */
   readonly states: readonly CertificateState[];
   /** Leave out superseded certificates (they need no action: the device was renewed). */
@@ -53,20 +58,31 @@ export interface Forecast {
   readonly weeks: readonly number[];
 }
 
+/** Everything the status page shows of the index, from one pass over it. */
+export interface Overview {
+  readonly selection: Selection;
+  readonly counts: StateCounts;
+  readonly forecast: Forecast;
+}
+
 /**
- * Reads of the ordered index at one instant. States are derived here, from status and notAfter;
- * a certificate is superseded when its device's latest valid certificate ends later and is in
- * state ok (the definition in domain/certificate.ts, expressed on what the index keeps).
+ * Reads of the ordered index at one instant, each one pass over typed columns. States are the
+ * domain's (domain/certificate.ts), derived here from status and notAfter with the instant's
+ * boundaries precomputed; a certificate is superseded when its device's latest valid certificate
+ * ends later and is in state ok. The unit tests hold both to the domain functions.
  */
 export class FleetSummary {
   readonly #view: IndexView;
   readonly #now: number;
-  readonly #thresholds: Thresholds;
+  /** A valid certificate ending after this is ok; after #criticalAt, warning; after now, critical. */
+  readonly #warningAt: number;
+  readonly #criticalAt: number;
 
   constructor(view: IndexView, now: number, thresholds: Thresholds) {
     this.#view = view;
     this.#now = now;
-    this.#thresholds = thresholds;
+    this.#warningAt = now + thresholds.warningDays * DAY_MS;
+    this.#criticalAt = now + thresholds.criticalDays * DAY_MS;
   }
 
   /** Organisations with at least one device, sorted. */
@@ -80,90 +96,86 @@ export class FleetSummary {
   }
 
   select(filter: CertificateFilter): Selection {
-    const view = this.#view;
-    const org = this.#orgFilter(filter.org);
-    const wanted = new Set(filter.states);
-    const picked: Picked[] = [];
-    let total = 0;
-    if (org === null) return { total, picked };
-    for (let index = 0; index < view.size; index++) {
-      const slot = view.slot[index]!;
-      if (org !== undefined && view.org[slot] !== org) continue;
-      if (wanted.size > 0 && !wanted.has(this.#state(index))) continue;
-      if (filter.withoutSuperseded && this.#superseded(index)) continue;
-      if (total >= filter.offset && picked.length < filter.limit) {
-        picked.push({ deviceId: view.deviceIds[slot]!, position: view.position[index]! });
-      }
-      total++;
-    }
-    return { total, picked };
+    return this.#pass(filter, false).selection;
+  }
+
+  /** The selection, the counts and the forecast for the filter's org. */
+  overview(filter: CertificateFilter): Overview {
+    return this.#pass(filter, true);
   }
 
   counts(orgId?: string): StateCounts {
-    const view = this.#view;
-    const org = this.#orgFilter(orgId);
-    const certificates = zeros(CERTIFICATE_STATES);
-    const devices = zeros(DEVICE_STATES);
-    if (org === null) return { certificates, devices };
-    for (let index = 0; index < view.size; index++) {
-      if (org === undefined || view.org[view.slot[index]!] === org) certificates[this.#state(index)]++;
-    }
-    view.deviceIds.forEach((id, slot) => {
-      if (id !== undefined && (org === undefined || view.org[slot] === org)) devices[this.#deviceState(slot)]++;
-    });
-    return { certificates, devices };
+    return this.#pass({ org: orgId, states: [], withoutSuperseded: false, offset: 0, limit: 0 }, true).counts;
   }
 
   forecast(orgId?: string): Forecast {
-    const view = this.#view;
-    const org = this.#orgFilter(orgId);
+    return this.#pass({ org: orgId, states: [], withoutSuperseded: false, offset: 0, limit: 0 }, true).forecast;
+  }
+
+  #pass(filter: CertificateFilter, full: boolean): Overview {
+    const { size, notAfter, slot, position, status, org: orgOf, latestValid, deviceIds } = this.#view;
+    const now = this.#now;
+    const warningAt = this.#warningAt;
+    const criticalAt = this.#criticalAt;
+    const org = this.#orgFilter(filter.org);
+    const wanted = CERTIFICATE_STATES.map((state) => filter.states.length === 0 || filter.states.includes(state));
+    const stateCounts = [0, 0, 0, 0, 0];
     const weeks: number[] = new Array<number>(FORECAST_WEEKS).fill(0);
     let overdue = 0;
-    if (org === null) return { overdue, weeks };
-    // The whole fleet: a certificate the gateway marked expired may have any notAfter.
-    for (let index = 0; index < view.size; index++) {
-      if (org !== undefined && view.org[view.slot[index]!] !== org) continue;
-      const state = this.#state(index);
-      if (state === 'revoked' || this.#superseded(index)) continue;
-      if (state === 'expired') overdue++;
-      else {
-        const week = Math.floor((view.notAfter[index]! - this.#now) / WEEK_MS);
-        if (week < FORECAST_WEEKS) weeks[week]!++;
+    const picked: Picked[] = [];
+    let total = 0;
+    for (let index = 0; index < size && org !== null; index++) {
+      const device = slot[index]!;
+      if (org !== undefined && orgOf[device] !== org) continue;
+      const ends = notAfter[index]!;
+      const code = status[index]!;
+      const state = code === STATUS_REVOKED ? REVOKED : code === STATUS_EXPIRED || ends <= now ? EXPIRED : ends <= criticalAt ? CRITICAL : ends <= warningAt ? WARNING : OK;
+      const latest = latestValid[device]!;
+      const superseded = latest > ends && latest > warningAt;
+      if (full) {
+        stateCounts[state]!++;
+        if (!superseded && state === EXPIRED) overdue++;
+        else if (!superseded && state !== REVOKED) {
+          const week = Math.floor((ends - now) / WEEK_MS);
+          if (week < FORECAST_WEEKS) weeks[week]!++;
+        }
       }
+      if (!wanted[state] || (superseded && filter.withoutSuperseded)) continue;
+      if (total >= filter.offset && picked.length < filter.limit) picked.push({ deviceId: deviceIds[device]!, position: position[index]! });
+      total++;
     }
-    return { overdue, weeks };
+    const certificates = Object.fromEntries(CERTIFICATE_STATES.map((state, code) => [state, stateCounts[code]!])) as Record<CertificateState, number>;
+    return {
+      selection: { total, picked },
+      counts: { certificates, devices: full ? this.#deviceCounts(org) : zeros(DEVICE_STATES) },
+      forecast: { overdue, weeks },
+    };
+  }
+
+  #deviceCounts(org: number | undefined | null): Record<DeviceState, number> {
+    const { deviceIds, org: orgOf, query, certificateCount, latestValid } = this.#view;
+    const devices = zeros(DEVICE_STATES);
+    if (org === null) return devices;
+    for (let slot = 0; slot < deviceIds.length; slot++) {
+      if (deviceIds[slot] === undefined || (org !== undefined && orgOf[slot] !== org)) continue;
+      devices[this.#deviceState(query[slot]!, certificateCount[slot]!, latestValid[slot]!)]++;
+    }
+    return devices;
+  }
+
+  /** The best state among its ok/warning/critical certificates: its latest valid one's. */
+  #deviceState(query: number, certificates: number, latest: number): DeviceState {
+    // not_found and error are device states of the same name.
+    if (QUERY_RESULTS[query] !== 'ok') return QUERY_RESULTS[query] as DeviceState;
+    if (certificates === 0) return 'no_certificate';
+    if (latest <= this.#now) return 'no_valid_certificate';
+    return latest <= this.#criticalAt ? 'critical' : latest <= this.#warningAt ? 'warning' : 'ok';
   }
 
   /** undefined: every org; null: an org with no device (nothing matches). */
   #orgFilter(orgId: string | undefined): number | undefined | null {
     if (orgId === undefined) return undefined;
     return this.#view.orgNumber(orgId) ?? null;
-  }
-
-  #state(index: number): CertificateState {
-    return stateAt(STATUSES[this.#view.status[index]!]!, this.#view.notAfter[index]!, this.#now, this.#thresholds);
-  }
-
-  #superseded(index: number): boolean {
-    const latest = this.#view.latestValid[this.#view.slot[index]!]!;
-    return latest > this.#view.notAfter[index]! && this.#healthy(latest);
-  }
-
-  /** A valid certificate ending at notAfter is in state ok now. */
-  #healthy(notAfter: number): boolean {
-    return stateAt('valid', notAfter, this.#now, this.#thresholds) === 'ok';
-  }
-
-  /** The best state among its ok/warning/critical certificates: its latest valid one's. */
-  #deviceState(slot: number): DeviceState {
-    const view = this.#view;
-    const query = QUERY_RESULTS[view.query[slot]!]!;
-    if (query !== 'ok') return query;
-    if (view.certificateCount[slot] === 0) return 'no_certificate';
-    const latest = view.latestValid[slot]!;
-    if (latest === -Infinity) return 'no_valid_certificate';
-    const state = stateAt('valid', latest, this.#now, this.#thresholds);
-    return state === 'expired' ? 'no_valid_certificate' : (state as DeviceState);
   }
 }
 

@@ -7,7 +7,7 @@ const WIDTH = 720;
 const HEIGHT = 220;
 const TOP = 18;
 const BOTTOM = 34;
-const LEFT = 8;
+const LEFT = 20;
 const GAP = 3;
 
 /**

@@ -94,15 +94,21 @@ class StatusService implements StatusPage {
     const history = this.#recentChanges({ limit: PAGE_CHANGES });
     const now = this.#deps.clock.now();
     const summary = this.#summary(now);
-    const action = summary.select({ org, states: state === undefined ? ACTION_STATES : [state], withoutSuperseded: true, offset: filter.offset, limit: filter.limit });
+    const { selection, counts, forecast } = summary.overview({
+      org,
+      states: state === undefined ? ACTION_STATES : [state],
+      withoutSuperseded: true,
+      offset: filter.offset,
+      limit: filter.limit,
+    });
     const body = renderPage({
       now,
       thresholds: this.#deps.thresholds,
       filter,
       orgs: summary.orgs(),
-      counts: summary.counts(org),
-      forecast: summary.forecast(org),
-      action: { total: action.total, certificates: this.#listed(action.picked, now) },
+      counts,
+      forecast,
+      action: { total: selection.total, certificates: this.#listed(selection.picked, now) },
       failing: this.#failing(org),
       changes: await history,
       lastScan: this.#lastScan,
@@ -163,9 +169,9 @@ class StatusService implements StatusPage {
     const devices: FailingDevice[] = [];
     let total = 0;
     for (const [id, reason] of this.#index.failures()) {
-      const device = this.#deps.fleet.get(id)?.device;
-      if (device === undefined || (org !== undefined && device.orgId !== org)) continue;
-      if (devices.length < PAGE_FAILING) devices.push({ device, reason });
+      const record = this.#deps.fleet.get(id);
+      if (record === undefined || (org !== undefined && record.device.orgId !== org)) continue;
+      if (devices.length < PAGE_FAILING) devices.push({ device: record.device, reason, lastAnswerAt: record.lastAnswerAt });
       total++;
     }
     return { total, devices };

@@ -32,10 +32,12 @@ h2{font-size:1.1rem;margin:1.4rem 0 .5rem}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin:.5rem 0}
 form.filters label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted)}
 select,button{font:inherit;padding:.25rem .4rem;max-width:20rem}
-table.list{width:100%;border-collapse:collapse;font-size:.92rem}
+table.list{width:100%;border-collapse:collapse;font-size:.92rem;table-layout:fixed}
+.w-date{width:9.5rem}.w-days{width:5rem}.w-state{width:6.5rem}.w-org{width:9rem}.w-short{width:7rem}.w-findings{width:10rem}
 .list th,.list td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 .list th{background:var(--bg);font-weight:600}
-.list td{overflow-wrap:anywhere}
+.list td{white-space:nowrap}
+.list td.text{white-space:normal;overflow-wrap:anywhere}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
 .finding{display:inline-block;margin:0 .2rem .1rem 0;padding:0 .35rem;border:1px solid var(--critical);border-radius:4px;color:var(--critical);font-size:.8em}
@@ -46,10 +48,12 @@ footer{margin-top:2rem;padding:1rem;border-top:1px solid var(--line);color:var(-
 a{color:#0969da}
 @media (max-width:40rem){
 body{font-size:14px}
-.list thead{display:none}
+.list thead,.list colgroup{display:none}
+table.list,.list tbody{display:block}
 .list tr{display:block;border:1px solid var(--line);border-radius:6px;margin:0 0 .6rem;padding:.2rem 0}
-.list td{display:flex;gap:.6rem;justify-content:space-between;border:0;padding:.15rem .6rem;text-align:right}
-.list td::before{content:attr(data-label);font-weight:600;color:var(--muted);text-align:left;flex:none}
+.list td{display:flex;gap:.6rem;justify-content:space-between;border:0;padding:.15rem .6rem;text-align:right;white-space:normal}
+.list td::before{content:attr(data-label);font:600 13px system-ui,sans-serif;color:var(--muted);text-align:left;flex:none}
+.list td:empty{display:none}
 }
 `;
 

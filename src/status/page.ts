@@ -12,6 +12,8 @@ export type ListedCertificate = ReportCertificate & { readonly findings?: readon
 export interface FailingDevice {
   readonly device: DeviceRef;
   readonly reason: string;
+  /** Epoch ms of its last good answer, when known. */
+  readonly lastAnswerAt?: number | undefined;
 }
 
 /** What the page's filters and paging asked for. */
@@ -90,10 +92,10 @@ function actionSection(model: PageModel): Html {
 <td data-label="Not after" class="mono">${c.notAfter.slice(0, 16).replace('T', ' ')}</td>
 <td data-label="Days left" class="num">${c.daysLeft}</td>
 <td data-label="State">${badge(c.state)}</td>
-<td data-label="Device">${deviceName(c)}</td>
-<td data-label="Org"><a href="${pageLink(filter, { org: c.orgId, offset: 0 })}">${c.orgId}</a></td>
-<td data-label="Cert SN" class="mono">${c.certSN}</td>
-<td data-label="Findings">${c.findings === undefined ? '' : c.findings.map((finding) => html`<span class="finding">${finding}</span>`)}</td>
+<td data-label="Device" class="text">${deviceName(c)}</td>
+<td data-label="Org" class="text"><a href="${pageLink(filter, { org: c.orgId, offset: 0 })}">${c.orgId}</a></td>
+<td data-label="Cert SN" class="mono text">${c.certSN}</td>
+<td data-label="Findings" class="text">${c.findings === undefined ? '' : c.findings.map((finding) => html`<span class="finding">${finding}</span>`)}</td>
 </tr>`,
   );
   return html`<section id="action"><h2>Certificates needing action (${action.total})</h2>
@@ -101,7 +103,7 @@ ${filterForm(model)}
 ${
   rows.length === 0
     ? html`<p class="empty">No certificate needs action${filter.org === undefined && filter.state === undefined ? '' : ' with these filters'}.</p>`
-    : html`<table class="list" id="action-table"><thead><tr><th>Not after (UTC)</th><th class="num">Days left</th><th>State</th><th>Device</th><th>Org</th><th>Cert SN</th><th>Findings</th></tr></thead>
+    : html`<table class="list" id="action-table">${columns('w-date', 'w-days', 'w-state', '', 'w-org', '', 'w-findings')}<thead><tr><th>Not after (UTC)</th><th class="num">Days left</th><th>State</th><th>Device</th><th>Org</th><th>Cert SN</th><th>Findings</th></tr></thead>
 <tbody>${rows}</tbody></table>`
 }
 ${pager(filter, action.total, action.certificates.length)}
@@ -138,8 +140,9 @@ function failingSection({ failing }: PageModel): Html {
 ${
   failing.devices.length === 0
     ? html`<p class="empty">Every device answered its last query.</p>`
-    : html`<table class="list" id="failing-table"><thead><tr><th>Device</th><th>Org</th><th>Reason</th></tr></thead><tbody>${failing.devices.map(
-        ({ device, reason }) => html`<tr><td data-label="Device">${deviceName(device)}</td><td data-label="Org">${device.orgId}</td><td data-label="Reason" class="mono">${reason}</td></tr>`,
+    : html`<table class="list" id="failing-table">${columns('', 'w-org', '', 'w-date')}<thead><tr><th>Device</th><th>Org</th><th>Reason</th><th>Last good answer</th></tr></thead><tbody>${failing.devices.map(
+        ({ device, reason, lastAnswerAt }) =>
+          html`<tr><td data-label="Device" class="text">${deviceName(device)}</td><td data-label="Org" class="text">${device.orgId}</td><td data-label="Reason" class="mono text">${reason}</td><td data-label="Last good answer" class="mono">${lastAnswerAt === undefined ? 'never' : iso(lastAnswerAt).slice(0, 16)}</td></tr>`,
       )}</tbody></table>`
 }
 </section>`;
@@ -150,8 +153,8 @@ function changesSection({ changes }: PageModel): Html {
   if (changes === 'unavailable') body = html`<p class="unavailable">History unavailable: the store did not answer. Everything above is from memory.</p>`;
   else if (changes.length === 0) body = html`<p class="empty">No change recorded yet.</p>`;
   else {
-    body = html`<table class="list" id="changes-table"><thead><tr><th>At (UTC)</th><th>Change</th><th>Device</th><th>Cert SN</th><th>From</th><th>To</th></tr></thead><tbody>${changes.map(
-      (c) => html`<tr><td data-label="At" class="mono">${c.at.slice(0, 19).replace('T', ' ')}</td><td data-label="Change">${c.type}</td><td data-label="Device">${deviceName(c)} <span class="empty">${c.orgId}</span></td><td data-label="Cert SN" class="mono">${c.certSN}</td><td data-label="From">${c.from ?? ''}</td><td data-label="To">${c.to ?? ''}${c.revokerReason ? html` <span class="empty">(${c.revokerReason})</span>` : ''}</td></tr>`,
+    body = html`<table class="list" id="changes-table">${columns('w-date', 'w-short', '', '', 'w-short', '')}<thead><tr><th>At (UTC)</th><th>Change</th><th>Device</th><th>Cert SN</th><th>From</th><th>To</th></tr></thead><tbody>${changes.map(
+      (c) => html`<tr><td data-label="At" class="mono">${c.at.slice(0, 19).replace('T', ' ')}</td><td data-label="Change">${c.type}</td><td data-label="Device" class="text">${deviceName(c)} <span class="empty">${c.orgId}</span></td><td data-label="Cert SN" class="mono text">${c.certSN}</td><td data-label="From" class="text">${c.from ?? ''}</td><td data-label="To" class="text">${c.to ?? ''}${c.revokerReason ? html` <span class="empty">(${c.revokerReason})</span>` : ''}</td></tr>`,
     )}</tbody></table>`;
   }
   return html`<section id="changes"><h2>Latest changes</h2>${body}</section>`;
@@ -160,6 +163,11 @@ function changesSection({ changes }: PageModel): Html {
 /** The device without its org (shown in its own column): asset id, or product key / device key. */
 function deviceName(device: DeviceRef): string {
   return device.assetId ? device.assetId : `${device.productKey ?? ''}/${device.deviceKey ?? ''}`;
+}
+
+/** Fixed widths for the short columns; the others share the rest, however long their values. */
+function columns(...widths: string[]): Html {
+  return html`<colgroup>${widths.map((width) => (width === '' ? html`<col>` : html`<col class="${width}">`))}</colgroup>`;
 }
 
 function badge(state: string): Html {

@@ -166,7 +166,7 @@ server: { host: 127.0.0.1, port: ${port} }
   it('demo serves /metrics with the simulated fleet, and stops on SIGTERM', async () => {
     const port = await freePort();
     const demo = startCli(['demo'], { ENOS_DEMO_PORT: String(port) });
-    const [, url] = await demo.waitForOutput(/metrics: (http:\S+)/);
+    const [, url] = await demo.waitForOutput(/metrics:\s+(http:\S+)/);
     const body = await waitFor(
       async () => {
         const text = await (await fetch(url!)).text();

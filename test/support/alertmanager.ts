@@ -30,10 +30,13 @@ receivers:
   - name: 'null'
 `;
 
-/** `port`: listen there (e.g. where a monitor already sends its alerts); default: a free one. */
-export async function startAlertmanager(options: { readonly port?: number } = {}): Promise<AlertmanagerServer> {
+/**
+ * `port`: listen there (e.g. where a monitor already sends its alerts); default: a free one.
+ * `extraConfig`: more top-level alertmanager.yml keys (e.g. inhibit_rules).
+ */
+export async function startAlertmanager(options: { readonly port?: number; readonly extraConfig?: string } = {}): Promise<AlertmanagerServer> {
   const dir = await mkdtemp(join(tmpdir(), 'alertmanager-test-'));
-  await writeFile(join(dir, 'alertmanager.yml'), CONFIG);
+  await writeFile(join(dir, 'alertmanager.yml'), `${CONFIG}${options.extraConfig ?? ''}`);
   let launched: { child: ChildProcess; url: string };
   try {
     launched = options.port !== undefined ? await launch(dir, options.port) : await onFreePort((port) => launch(dir, port));

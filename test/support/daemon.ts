@@ -16,12 +16,13 @@ export interface TestDaemon {
 }
 
 /**
- * Starts `run` with `yaml` (everything but `server`, which gets a free loopback port) and waits
- * until /metrics answers.
+ * Starts `run` with `yaml` (everything but `server`, which gets a free loopback port and the keys
+ * of `server`) and waits until /metrics answers.
  */
-export async function startDaemon(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<TestDaemon> {
+export async function startDaemon(yaml: string, env: NodeJS.ProcessEnv = {}, server: Record<string, unknown> = {}): Promise<TestDaemon> {
   const port = await freePort();
-  const cli = startCli(['run', '-c', writeConfig(`${yaml}\nserver: { host: 127.0.0.1, port: ${port} }\n`)], env);
+  const serverYaml = JSON.stringify({ host: '127.0.0.1', port, ...server });
+  const cli = startCli(['run', '-c', writeConfig(`${yaml}\nserver: ${serverYaml}\n`)], env);
   const base = `http://127.0.0.1:${port}`;
   const get = async (path: string) => {
     const response = await fetch(`${base}${path}`);

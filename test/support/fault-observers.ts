@@ -3,9 +3,9 @@ import type { AlertmanagerServer } from './alertmanager.js';
 import { redisCommand, type RedisServer } from './redis.js';
 import { waitFor } from './wait.js';
 
-/** The change events in the stream, oldest first, as `type:certSN` (a raw command: works on either side of a restart). */
-export async function storedEvents(server: RedisServer, key: string): Promise<string[]> {
-  const entries = (await redisCommand(server.port, 'XRANGE', key, '-', '+')) as Array<[string, string[]]>;
+/** The change events in the stream `key` on `port`, oldest first, as `type:certSN` (a raw command: works on either side of a restart). */
+export async function eventsInStream(port: number, key: string): Promise<string[]> {
+  const entries = (await redisCommand(port, 'XRANGE', key, '-', '+')) as Array<[string, string[]]>;
   return entries.map(([, fields]) => {
     const event = decodeEvent(fields[fields.indexOf('e') + 1]!);
     return `${event.type}:${event.certSN}`;
@@ -23,3 +23,5 @@ export async function waitForAlerts(am: AlertmanagerServer, run: string, count: 
   );
   return Object.fromEntries(alerts.map((alert) => [alert.fingerprint, alert.startsAt]).sort());
 }
+
+export const storedEvents = (server: RedisServer, key: string): Promise<string[]> => eventsInStream(server.port, key);

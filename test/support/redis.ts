@@ -13,6 +13,10 @@ export interface RedisServerOptions {
   readonly port?: number;
   /** Start as a one-node Redis Cluster that owns every hash slot. */
   readonly cluster?: boolean;
+  /** Cluster mode without any slot, to be joined into a cluster by `redis-cli --cluster create`. */
+  readonly clusterMember?: boolean;
+  /** Start as a replica of the server on this loopback port. */
+  readonly replicaOf?: number;
   readonly startTimeoutMs?: number;
   /** Keep data across kill() and restart(): an append-only file synced on every write. */
   readonly persistent?: boolean;
@@ -81,10 +85,14 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 
 async function launch(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
   const appendOnly = options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...appendOnly, '--dir', dir];
-  if (options.cluster) {
+  // A replica syncs at once instead of after the default 5 s wait for more replicas.
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...appendOnly, '--dir', dir, '--repl-diskless-sync-delay', '0'];
+  if (options.replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
+  if (options.cluster || options.clusterMember) {
     // Without an announced address a lone node reports its slots as served by host "".
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1');
+    // A replica takes over a dead master after a second, not the default 15.
+    if (options.clusterMember) args.push('--cluster-node-timeout', '1000');
   }
   const timeoutMs = options.startTimeoutMs ?? 10_000;
   const child = await launchServer({

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, resolveConfigPath } from '../../../src/config/load.js';
+import { ConfigError, loadConfig, parseConfig, resolveConfigPath, unreadableFiles } from '../../../src/config/load.js';
 import { maskedConfig } from '../../../src/config/mask.js';
 
 const MINIMAL = `
@@ -49,7 +49,18 @@ describe('parseConfig errors, one line per problem by key path', () => {
     ['bad cron', `${MINIMAL}\nschedule: { cron: "61 * * * *" }`, ['schedule.cron: not a valid cron expression (61 is a invalid expression for minute)']],
     ['bad time zone', `${MINIMAL}\nschedule: { timezone: Mars/Olympus }`, ['schedule.timezone: not a known IANA time zone']],
     ['bad redis URL', `${MINIMAL}\nstore: { redisUrl: "http://r:6379" }`, ['store.redisUrl: must be a redis:// or rediss:// URL']],
-    ['both redis forms', `${MINIMAL}\nstore: { redisUrl: "redis://a", redisClusterUrls: ["redis://b"] }`, ['store.redisClusterUrls: set redisUrl or redisClusterUrls, not both']],
+    ['both redis forms', `${MINIMAL}\nstore: { redisUrl: "redis://a", redisClusterUrls: ["redis://b"] }`, ['store.redisClusterUrls: set only one of redisUrl, redisClusterUrls, redisSentinel (redisUrl is set too)']],
+    [
+      'three redis forms',
+      `${MINIMAL}\nstore: { redisUrl: "redis://a", redisClusterUrls: ["redis://b"], redisSentinel: { name: m, sentinels: ["redis://s:26379"] } }`,
+      [
+        'store.redisClusterUrls: set only one of redisUrl, redisClusterUrls, redisSentinel (redisUrl is set too)',
+        'store.redisSentinel: set only one of redisUrl, redisClusterUrls, redisSentinel (redisUrl is set too)',
+      ],
+    ],
+    ['sentinel without name or sentinels', `${MINIMAL}\nstore: { redisSentinel: { db: 1 } }`, ['store.redisSentinel.name: is required', 'store.redisSentinel.sentinels: is required']],
+    ['sentinel with a bad address', `${MINIMAL}\nstore: { redisSentinel: { name: m, sentinels: ["s:26379"], db: -1 } }`, ['store.redisSentinel.sentinels[0]: must be a redis:// or rediss:// URL', 'store.redisSentinel.db: must be at least 0']],
+    ['sentinel with no sentinels', `${MINIMAL}\nstore: { redisSentinel: { name: m, sentinels: [] } }`, ['store.redisSentinel.sentinels: must have at least 1 item(s)']],
     ['bad alert label name', `${MINIMAL}\nalertmanager: { labels: { "bad-name": x } }`, ['alertmanager.labels.bad-name: must be a valid label name']],
     ['unset variable', MINIMAL.replace('appSecret: s3cret-value', 'appSecret: "${NOT_SET}"'), ['enos.appSecret: environment variable NOT_SET is not set']],
   ])('%s', (_name, yaml, expected) => {
@@ -112,6 +123,18 @@ store: { redisUrl: "redis://user:redis-pw@r:6379/0" }`;
     expect(JSON.stringify(maskedConfig(config))).not.toContain('redis-pw');
   });
 
+  it('masks the Sentinel password and Sentinel credentials in the effective config', () => {
+    const config = parseConfig(
+      `${MINIMAL}\nstore: { redisSentinel: { name: m, sentinels: ["redis://:sentinel-pw@s:26379"], password: master-pw } }`,
+      'test.yaml',
+      {},
+    );
+    const shown = JSON.stringify(maskedConfig(config));
+    expect(shown).not.toContain('sentinel-pw');
+    expect(shown).not.toContain('master-pw');
+    expect(maskedConfig(config).store).toMatchObject({ redisSentinel: { name: 'm', db: 0, password: '***', sentinels: ['redis://:***@s:26379'] } });
+  });
+
   it.each([
     ['appSecretFile', 'enos: { baseUrl: https://a.example, appKey: k, appSecretFile: /nonexistent/secret }', 'enos.appSecretFile: cannot read /nonexistent/secret (ENOENT)'],
     ['caFile', 'enos: { baseUrl: https://a.example, appKey: k, appSecret: s, caFile: /nonexistent/ca.pem }', 'enos.caFile: cannot read /nonexistent/ca.pem (ENOENT)'],
@@ -135,6 +158,25 @@ describe('config files', () => {
 
   it('names a missing file', () => {
     expect(() => loadConfig('/nonexistent/config.yaml', {})).toThrow('/nonexistent/config.yaml: cannot read config file (ENOENT)');
+  });
+
+  it('reads relative file paths from the config file\'s folder and checks inventory files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecm-relative-'));
+    writeFileSync(join(dir, 'key.txt'), 'the-key\n');
+    const path = join(dir, 'config.yaml');
+    writeFileSync(
+      path,
+      'enos: { baseUrl: https://apim.example.com, appKeyFile: key.txt, appSecret: s }\ninventory: { files: [devices.csv, /abs/list.json] }\n',
+    );
+    const config = loadConfig(path, {});
+    expect(config.enos.appKey).toBe('the-key');
+    expect(config.inventory.files).toEqual([join(dir, 'devices.csv'), '/abs/list.json']);
+    expect(unreadableFiles(config)).toEqual([
+      `inventory.files[0]: cannot read ${join(dir, 'devices.csv')} (ENOENT)`,
+      'inventory.files[1]: cannot read /abs/list.json (ENOENT)',
+    ]);
+    writeFileSync(join(dir, 'devices.csv'), 'orgId,assetId\n');
+    expect(unreadableFiles(config)).toHaveLength(1);
   });
 
   it.each(['config/config.example.yaml', 'config/demo.yaml'])('%s is valid', (path) => {

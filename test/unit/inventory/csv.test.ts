@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv, type CsvRecord } from '../../../src/inventory/csv.js';
+import { detectDelimiter, parseCsv, type CsvRecord } from '../../../src/inventory/csv.js';
 
 async function records(chunks: string[]): Promise<CsvRecord[]> {
   const out: CsvRecord[] = [];
@@ -38,5 +38,24 @@ describe('parseCsv', () => {
       { line: 3, fields: [''] },
       { line: 4, fields: ['multi\nline', 'a2'] },
     ]);
+  });
+});
+
+describe('detectDelimiter', () => {
+  it.each<[string, string, string]>([
+    ['commas', 'orgId,assetId', ','],
+    ['semicolons, as Excel saves them in many locales', 'orgId;assetId;productKey', ';'],
+    ['tabs', 'orgId\tassetId', '\t'],
+    ['no separator at all', 'orgId', ','],
+    ['separators inside quotes do not count', '"a;b;c",orgId,assetId', ','],
+    ['the most frequent wins', 'orgId;assetId,x;y', ';'],
+  ])('%s', (_name, line, expected) => {
+    expect(detectDelimiter(line)).toBe(expected);
+  });
+
+  it('splits on the given delimiter only', async () => {
+    const out: CsvRecord[] = [];
+    for await (const record of parseCsv(['o;"a;1",b\n'], ';')) out.push(record);
+    expect(out).toEqual([{ line: 1, fields: ['o', 'a;1,b'] }]);
   });
 });

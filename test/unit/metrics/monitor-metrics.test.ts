@@ -135,8 +135,8 @@ describe('MonitorMetrics: process and counters', () => {
 
   it('exports the configured thresholds', async () => {
     const samples = await setup().scrape();
-    expect(value(samples, 'enos_certificate_threshold_days', { state: 'warning' })).toBe(THRESHOLDS.warningDays);
-    expect(value(samples, 'enos_certificate_threshold_days', { state: 'critical' })).toBe(THRESHOLDS.criticalDays);
+    expect(value(samples, 'enos_certificate_threshold_seconds', { state: 'warning' })).toBe(THRESHOLDS.warningDays * 86_400);
+    expect(value(samples, 'enos_certificate_threshold_seconds', { state: 'critical' })).toBe(THRESHOLDS.criticalDays * 86_400);
   });
 
   it('counts failing devices by org and reason, following the fleet', async () => {
@@ -318,6 +318,54 @@ describe('MonitorMetrics: per-certificate series', () => {
     expect(certSerials(await scrape())).toEqual(['critical', 'expired', 'ok', 'revoked', 'warning']);
     clock.advance(200 * DAY_MS);
     expect(certSerials(await scrape())).toEqual(['critical', 'expired', 'healthy', 'ok', 'revoked', 'warning']);
+  });
+
+  it.each(['all', 'expiring'] as const)('mode %s: marks superseded certificates (no status label) as long as they are', async (mode) => {
+    const { fleet, clock, scrape } = setup(mode);
+    fleet.set(record(DEVICE, [cert('old', 20), cert('older', -5, { status: 'expired' }), cert('new', 45)]));
+    const superseded = async () => select(await scrape(), 'enos_certificate_superseded').map((s) => s.labels);
+    expect(await superseded()).toEqual([
+      { org_id: 'o1', asset_id: 'a1', product_key: '', device_key: '', cert_sn: 'old' },
+      { org_id: 'o1', asset_id: 'a1', product_key: '', device_key: '', cert_sn: 'older' },
+    ]);
+    clock.advance(16 * DAY_MS); // 'new' has 29 days left: warning, it supersedes nothing now
+    expect(await superseded()).toEqual([]);
+  });
+
+  it.each(['all', 'expiring'] as const)('mode %s: marks devices whose certificates are all expired or revoked', async (mode) => {
+    const { fleet, clock, scrape } = setup(mode);
+    fleet.set(record({ orgId: 'o1', assetId: 'revoked-only' }, [cert('r', 300, { status: 'revoked' })]));
+    fleet.set(record({ orgId: 'o1', assetId: 'ending' }, [cert('e', 1)]));
+    fleet.set(record({ orgId: 'o1', assetId: 'healthy' }, [cert('h', 300), cert('r2', 400, { status: 'revoked' })]));
+    fleet.set(record({ orgId: 'o1', assetId: 'empty' }, []));
+    const devices = async () => select(await scrape(), 'enos_device_no_valid_certificate').map((s) => s.labels.asset_id).sort();
+    expect(await devices()).toEqual(['revoked-only']);
+    clock.advance(2 * DAY_MS);
+    expect(await devices()).toEqual(['ending', 'revoked-only']);
+  });
+
+  it.each(['all', 'expiring', 'none'] as const)('mode %s: the expiry forecast counts every valid, not superseded certificate', async (mode) => {
+    const { fleet, clock, scrape } = setup(mode);
+    fleet.set(record({ orgId: 'o1', assetId: 'renewed' }, [cert('old', 5), cert('new', 300)]));
+    fleet.set(record({ orgId: 'o1', assetId: 'a' }, [cert('in-20', 20), cert('ended', -1), cert('r', 10, { status: 'revoked' })]));
+    fleet.set(record({ orgId: 'o1', assetId: 'c' }, [cert('in-60', 60)]));
+    fleet.set(record({ orgId: 'o2', assetId: 'b' }, [cert('in-100', 100)]));
+    const forecast = async (org: string) =>
+      Object.fromEntries(select(await scrape(), 'enos_certificates_expiring', { org_id: org }).map((s) => [s.labels.within_days, s.value]));
+    expect(await forecast('o1')).toEqual({ '7': 0, '30': 1, '90': 2, '180': 2, '365': 3 });
+    expect(await forecast('o2')).toEqual({ '7': 0, '30': 0, '90': 0, '180': 1, '365': 1 });
+    clock.advance(15 * DAY_MS);
+    expect(await forecast('o1')).toEqual({ '7': 1, '30': 1, '90': 2, '180': 2, '365': 3 });
+    expect(await forecast('o2')).toEqual({ '7': 0, '30': 0, '90': 1, '180': 1, '365': 1 });
+  });
+
+  it('mode none: neither superseded nor per-device series', async () => {
+    const { fleet, scrape } = setup('none');
+    fleet.set(record(DEVICE, [cert('old', 20), cert('new', 45)]));
+    fleet.set(record({ orgId: 'o1', assetId: 'revoked-only' }, [cert('r', 300, { status: 'revoked' })]));
+    const samples = await scrape();
+    expect(select(samples, 'enos_certificate_superseded')).toEqual([]);
+    expect(select(samples, 'enos_device_no_valid_certificate')).toEqual([]);
   });
 });
 

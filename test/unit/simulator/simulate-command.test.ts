@@ -13,12 +13,13 @@ describe('parseSimulateArgs', () => {
       orgId: 'demo-org',
       appKey: 'demo-app-key',
       appSecret: 'demo-app-secret',
+      churnIntervalMs: 0,
     });
   });
 
   it('reads every flag', () => {
     const args = ['--port', '0', '--devices', '100000', '--latency-ms', '25', '--min-certificates', '1', '--seed=-7', '--org', 'o1'];
-    expect(parseSimulateArgs([...args, '--app-key', 'k', '--app-secret', 's', '--host', '::1'])).toEqual({
+    expect(parseSimulateArgs([...args, '--app-key', 'k', '--app-secret', 's', '--host', '::1', '--churn', '--churn-seconds', '5'])).toEqual({
       host: '::1',
       port: 0,
       devices: 100_000,
@@ -28,6 +29,7 @@ describe('parseSimulateArgs', () => {
       orgId: 'o1',
       appKey: 'k',
       appSecret: 's',
+      churnIntervalMs: 5000,
     });
   });
 
@@ -38,6 +40,8 @@ describe('parseSimulateArgs', () => {
   it.each([
     [['--port', '65536'], /--port must be an integer from 0 to 65535/],
     [['--port', 'http'], /--port/],
+    [['--churn-seconds', '5'], /--churn-seconds needs --churn/],
+    [['--churn', '--churn-seconds', '0'], /--churn-seconds must be an integer from 1/],
     [['--devices', '-1'], /--devices/],
     [['--devices', '1e3'], /--devices/],
     [['--latency-ms', '1.5'], /--latency-ms/],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reconnectDelay, RedisStore, storeKeys } from '../../../src/state/redis-store.js';
+import { reconnectDelay } from '../../../src/state/redis-connection.js';
+import { RedisStore, storeKeys } from '../../../src/state/redis-store.js';
 import { captureLog } from '../../support/capture-log.js';
 import { freePort } from '../../support/ports.js';
 import { waitFor } from '../../support/wait.js';

@@ -103,3 +103,24 @@ describe('CertificateIndex and FleetSummary', () => {
     expect(index.failures().size).toBe(0);
   });
 });
+
+describe('CertificateIndex at a size that merges in slices', () => {
+  it('keeps the order exact when thousands of devices change between reads', () => {
+    const random = seededRandom(15);
+    const fleet = new FleetView();
+    const index = new CertificateIndex(fleet);
+    const ordered = () => {
+      const view = index.view();
+      return Array.from(view.notAfter.subarray(0, view.size));
+    };
+    const expectedOrder = () => [...fleet.records()].flatMap((r) => r.certificates.map((c) => c.notAfter)).sort((a, b) => a - b);
+    for (let i = 0; i < 6_000; i++) fleet.set(record({ orgId: 'o', assetId: `a${i}` }, [cert(`x${i}`, random.int(-100, 400)), cert(`y${i}`, random.int(-100, 400))]));
+    expect(ordered()).toEqual(expectedOrder());
+    for (let i = 0; i < 5_000; i++) {
+      const id = `a${random.int(0, 5_999)}`;
+      if (random.next() < 0.2) fleet.delete(`o/${id}`);
+      else fleet.set(record({ orgId: 'o', assetId: id }, [cert(`z${i}`, random.int(-100, 400))]));
+    }
+    expect(ordered()).toEqual(expectedOrder());
+  });
+});

@@ -18,7 +18,8 @@ function fleetOf(): FleetView {
   fleet.set(record({ orgId: 'o1', assetId: 'a2' }, [cert('warn', 20), cert('renewal', 400)]));
   fleet.set(record({ orgId: 'o2', productKey: 'p', deviceKey: 'd' }, [cert('crit', 2)]));
   fleet.set(record({ orgId: 'o2', assetId: 'a3' }, [cert('fine', 200)]));
-  fleet.set(record({ orgId: 'o2', assetId: 'down' }, [cert('kept', 25)], 'error'));
+  fleet.set({ ...record({ orgId: 'o2', assetId: 'down' }, [cert('kept', 25)], 'error'), lastAnswerAt: NOW - 3 * DAY_MS });
+  fleet.set(record({ orgId: 'o2', assetId: 'unknown' }, [], 'not_found'));
   return fleet;
 }
 
@@ -102,7 +103,7 @@ describe('status API', () => {
     expect((await get(page, '/api/v1/status')).json).toEqual({
       lastScan: { startedAt: new Date(NOW - 5_000).toISOString(), finishedAt: new Date(NOW - 1_000).toISOString(), result: 'success', devices: SUMMARY.devices },
       certificates: { ok: 2, warning: 2, critical: 1, expired: 1, revoked: 1 },
-      devices: { ok: 2, warning: 0, critical: 1, no_valid_certificate: 1, no_certificate: 0, not_found: 0, error: 1 },
+      devices: { ok: 2, warning: 0, critical: 1, no_valid_certificate: 1, no_certificate: 0, not_found: 1, error: 1 },
     });
   });
 
@@ -181,7 +182,10 @@ describe('status page', () => {
     expect(body).toContain('<td data-state="error">1</td>');
     // Superseded (warn, renewed by renewal) and ok certificates need no action.
     expect(rowsOf(body, 'action-table').map((row) => row[5])).toEqual(['expired', 'crit', 'kept', 'r1']);
-    expect(rowsOf(body, 'failing-table')).toEqual([['down', 'o2', 'timeout']]);
+    expect(rowsOf(body, 'failing-table')).toEqual([
+      ['down', 'o2', 'timeout', '2026-05-29 00:00'],
+      ['unknown', 'o2', 'timeout', 'never'],
+    ]);
     expect(rowsOf(body, 'changes-table')[0]).toEqual(['2026-05-31 10:00:00', 'revoked', 'a1 o1', 'r1', 'valid', 'revoked (KEY COMPROMISE)']);
     expect(body).toMatch(/Last scan: <strong class="result-success">success<\/strong>/);
     // Overdue: 1 (expired); week 0: crit; week 3: kept; week 28 (fine) is past the chart.
