@@ -29,8 +29,8 @@ interface Setup {
   readonly am: AlertmanagerServer;
   readonly run: string;
   readonly keys: ReturnType<typeof storeKeys>;
-  /** The config of every process of the test, with `overrides` merged into its sections. */
-  readonly yaml: (overrides?: { schedule?: string; store?: string; enos?: string }) => string;
+  /** The config of every process of the test, with `overrides` replacing its defaults. */
+  readonly yaml: (overrides?: { schedule?: string; leaseSeconds?: number; baseUrl?: string }) => string;
 }
 
 async function setup(simulatorOptions: Parameters<typeof simulator>[0], options: { persistent?: boolean; resendSeconds?: number } = {}): Promise<Setup> {
@@ -42,11 +42,11 @@ async function setup(simulatorOptions: Parameters<typeof simulator>[0], options:
   const run = randomUUID();
   const keyPrefix = `exactly-once-${run}:`;
   const yaml: Setup['yaml'] = (overrides = {}) => `
-enos: { baseUrl: "${sim.url}", appKey: demo-app-key, appSecret: demo-app-secret, maxRequestsPerSecond: 0, concurrency: 4,
-        maxAttempts: 2, retryBaseDelayMs: 1, retryMaxDelayMs: 5, requestTimeoutMs: 20000 ${overrides.enos ?? ''} }
+enos: { baseUrl: "${overrides.baseUrl ?? sim.url}", appKey: demo-app-key, appSecret: demo-app-secret, maxRequestsPerSecond: 0,
+        concurrency: 4, maxAttempts: 2, retryBaseDelayMs: 1, retryMaxDelayMs: 5, requestTimeoutMs: 20000 }
 inventory: { discover: [{ orgId: demo-org }] }
 schedule: { cron: "${overrides.schedule ?? EVERY_SECOND}", runOnStart: true }
-store: { redisUrl: "${server.url}", keyPrefix: "${keyPrefix}", commandTimeoutMs: 500, leaderLeaseSeconds: 2 ${overrides.store ?? ''} }
+store: { redisUrl: "${server.url}", keyPrefix: "${keyPrefix}", commandTimeoutMs: 500, leaderLeaseSeconds: ${overrides.leaseSeconds ?? 2} }
 alertmanager: { urls: ["${am.url}"], resendIntervalSeconds: ${options.resendSeconds ?? 1}, labels: { run: "${run}" } }
 log: { level: info }
 `;
@@ -72,6 +72,17 @@ async function storeBaseline(yaml: string): Promise<void> {
   expect(result.code, result.stderr).toBe(0);
 }
 
+/** A healthy device among the first queried (discovery lists the newest first). */
+function newestHealthy(sim: Simulator): ReturnType<ReturnType<typeof devicePicker>> {
+  for (let index = sim.fleet.size; index >= 1; index--) {
+    const device = sim.fleet.device(index)!;
+    const ref = { orgId: device.orgId, assetId: device.assetId };
+    const cert = healthy(sim.fleet.certificates(ref) ?? [], Date.now());
+    if (cert !== undefined) return { ref, cert };
+  }
+  throw new Error('no healthy device');
+}
+
 /** Signals a process; SIGCONT is sent on cleanup so that a stopped process can be killed and reaped. */
 function signal(d: TestDaemon, name: 'SIGSTOP' | 'SIGCONT'): void {
   d.cli.process.kill(name);
@@ -80,17 +91,18 @@ function signal(d: TestDaemon, name: 'SIGSTOP' | 'SIGCONT'): void {
 
 describe('exactly once and nothing lost, under faults', () => {
   it('raises the revoked alert after the leader is SIGKILLed between storing the revocation and alerting', async () => {
-    // 300 devices: the first 256 answers are committed while the scan goes on; the last device hangs.
+    // 300 devices, discovered newest first: the first 256 answers are committed while the scan
+    // goes on; the last device queried (the oldest) hangs.
     const { sim, server, am, run, keys, yaml } = await setup({ devices: 300, seed: 31 });
     await storeBaseline(yaml());
-    const target = devicePicker(sim, Date.now())(healthy);
+    const target = newestHealthy(sim);
     const certSN = String(target.cert!.certSN);
-    sim.faults.set(sim.fleet.device(300)!.assetId!, { kind: 'hang' });
+    sim.faults.set(sim.fleet.device(1)!.assetId!, { kind: 'hang' });
     sim.fleet.revoke(target.ref, certSN);
     const a = await daemon(yaml());
     await waitFor(async () => (await storedEvents(server, keys.events)).length > 0, {
       timeoutMs: 30_000,
-      intervalMs: 5,
+      intervalMs: 20,
       what: 'the revocation in the stream',
     });
     a.cli.process.kill('SIGKILL');
@@ -147,7 +159,7 @@ describe('exactly once and nothing lost, under faults', () => {
   it('records a revocation once and alerts on it when a commit times out (CLIENT PAUSE) but Redis still runs it', async () => {
     const { sim, server, am, run, keys, yaml } = await setup({ devices: 30, seed: 33 });
     // A long lease: the pause must time the commit out, not end the leadership.
-    const config = yaml({ store: ', leaderLeaseSeconds: 10' });
+    const config = yaml({ leaseSeconds: 10 });
     await storeBaseline(config);
     const target = devicePicker(sim, Date.now())(healthy);
     const certSN = String(target.cert!.certSN);
@@ -200,14 +212,14 @@ describe('exactly once and nothing lost, under faults', () => {
 
   it('keeps alerts firing through a one-shot scan that reaches no gateway, and their startsAt after it', async () => {
     const { am, run, yaml } = await setup({ devices: 30, seed: 35 }, { resendSeconds: 3600 });
-    const scan = (extra = '') => runCli(['scan', '-c', writeConfig(yaml({ enos: extra })), '--format', 'json']);
+    const scan = (baseUrl?: string) => runCli(['scan', '-c', writeConfig(yaml(baseUrl !== undefined ? { baseUrl } : {})), '--format', 'json']);
     const first = await scan();
     expect(first.code, first.stderr).toBe(0);
     const count = (await am.alerts()).filter((alert) => alert.labels.run === run).length;
     expect(count).toBeGreaterThan(0);
     const before = await waitForAlerts(am, run, count);
 
-    const unreachable = await scan(`, baseUrl: "http://127.0.0.1:${await freePort()}"`);
+    const unreachable = await scan(`http://127.0.0.1:${await freePort()}`);
     expect(unreachable.code).toBe(3);
     const during = (await am.alerts()).filter((alert) => alert.labels.run === run);
     expect(during).toHaveLength(count);
