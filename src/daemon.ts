@@ -41,6 +41,7 @@ export class Daemon {
         thresholds: monitor.config.thresholds,
         clock: monitor.deps.clock,
         log,
+        leader: () => this.leader,
       });
     }
     // With the in-memory store nobody else can hold the lease; taking it all the same gives every write its fence.

@@ -174,3 +174,16 @@ export function startScraper() {
     stop: () => stop(child),
   };
 }
+
+const BARE_LOOP = fileURLToPath(new URL('./bare-loop.mjs', import.meta.url));
+
+/** The bare signed node:http loop (bare-loop.mjs) in its own process; resolves with its result. */
+export async function runBareLoop({ url, devices, concurrency }) {
+  const args = [BARE_LOOP, '--url', url, '--devices', String(devices), '--concurrency', String(concurrency)];
+  const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (output += chunk));
+  const [code] = await once(child, 'close');
+  if (code !== 0) throw new Error(`bare loop exited with code ${code}`);
+  return JSON.parse(output);
+}

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HELP } from '../../src/cli.js';
+import { helpText } from '../../src/cli.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const HELP = await helpText();
 
 function synopsis(text: string): string[] {
   return text
