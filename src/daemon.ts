@@ -28,6 +28,8 @@ export class Daemon {
   #task: ScheduledTask | undefined;
   #resendTimer: NodeJS.Timeout | undefined;
   #storeTimer: NodeJS.Timeout | undefined;
+  #followTimer: NodeJS.Timeout | undefined;
+  #following: Promise<void> | undefined;
   #scan: { readonly controller: AbortController; readonly fence: Fence; readonly done: Promise<void> } | undefined;
   #stopping = false;
 
@@ -42,6 +44,7 @@ export class Daemon {
         clock: monitor.deps.clock,
         log,
         leader: () => this.leader,
+        findings: (cert, state, now) => monitor.audit.findings(cert, state, now),
       });
     }
     // With the in-memory store nobody else can hold the lease; taking it all the same gives every write its fence.
@@ -90,6 +93,10 @@ export class Daemon {
     });
     const resendMs = config.alertmanager.resendIntervalSeconds * 1000;
     this.#resendTimer = setInterval(() => void this.#resendAlerts(), resendMs);
+    // A standby follows the leader between cron ticks too: removed devices and new answers show within a refresh.
+    this.#followTimer = setInterval(() => {
+      if (!this.leader) void this.#followLeader();
+    }, config.store.standbyRefreshSeconds * 1000);
     if (config.schedule.runOnStart) void this.triggerScan('start');
   }
 
@@ -135,6 +142,7 @@ export class Daemon {
     await this.#task?.destroy();
     clearInterval(this.#resendTimer);
     clearInterval(this.#storeTimer);
+    clearInterval(this.#followTimer);
     const scan = this.#scan;
     let scanStopped = true;
     if (scan !== undefined) {
@@ -150,13 +158,20 @@ export class Daemon {
 
   /** A standby does not scan; it keeps its metrics current from what the leader stores. */
   async #followLeader(): Promise<void> {
-    try {
-      const devices = await this.#monitor.syncFromStore();
-      this.#log.debug({ devices }, 'standby refreshed from the store');
-    } catch (error) {
-      this.#log.warn({ err: error }, 'standby refresh failed');
-    }
+    // One refresh at a time: a slow store must not pile them up.
+    this.#following ??= this.#monitor
+      .syncFromStore()
+      .then(
+        (devices) => this.#log.debug({ devices }, 'standby refreshed from the store'),
+        // Debug: during an outage this fails every refresh; enos_store_up and /readyz say so once.
+        (error: unknown) => this.#log.debug({ err: error }, 'standby refresh failed'),
+      )
+      .finally(() => {
+        this.#following = undefined;
+      });
+    await this.#following;
   }
+
 
   async #storeAnswers(): Promise<boolean> {
     let up = true;

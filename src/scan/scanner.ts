@@ -5,6 +5,7 @@ import type { Certificate, ChangeEvent, DeviceRef, Thresholds } from '../domain/
 import type { EnosApi } from '../enos/api.js';
 import { EnosApiError } from '../enos/outcome.js';
 import type { FleetView } from '../state/fleet-view.js';
+import { pruneRemovedDevices } from '../state/prune.js';
 import type { Fence, Store, StoredSnapshot } from '../state/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -182,7 +183,11 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
 
   const finishedAt = deps.clock.now();
   const complete = source.complete && !signal.aborted;
-  if (complete) removeUnseen(deps.fleet, seen);
+  if (complete) {
+    removeUnseen(deps.fleet, seen);
+    // A read-only scan (no fence) deletes nothing from the store either.
+    if (deps.fence !== undefined) await pruneRemovedDevices(deps.store, seen, deps.fence, log);
+  }
   const summary = summarize(outcomes, startedAt, finishedAt, complete, signal.aborted);
   failures.log(log);
   return {

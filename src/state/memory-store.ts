@@ -12,6 +12,7 @@ import {
   type HistoryQuery,
   type LeaseAttempt,
   type Store,
+  type StoreChanges,
   type StoredSnapshot,
 } from './store.js';
 
@@ -39,6 +40,9 @@ export class MemoryStore implements Store {
   /** Oldest first. */
   #events: { readonly deviceId: string; readonly event: string }[] = [];
   readonly #alerts = new Map<string, string>();
+  /** Device id → the generation its snapshot was last written or deleted at. */
+  readonly #changes = new Map<string, number>();
+  #generation = 0;
   #lease: Lease | undefined;
   #lastToken = 0;
   #closed = false;
@@ -67,6 +71,30 @@ export class MemoryStore implements Store {
   async *allSnapshots(): AsyncIterable<StoredSnapshot> {
     this.#assertOpen();
     for (const [id, stored] of [...this.#snapshots]) yield { id, ...decodeSnapshotEntry(stored.entry) };
+  }
+
+  async *snapshotIds(): AsyncIterable<string> {
+    this.#assertOpen();
+    yield* [...this.#snapshots.keys()];
+  }
+
+  async deleteSnapshots(ids: readonly string[], fence: Fence): Promise<number> {
+    this.#assertOpen();
+    this.#assertFence(fence);
+    let deleted = 0;
+    for (const id of ids) {
+      if (!this.#snapshots.delete(id)) continue;
+      this.#markChanged(id);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  async changedSince(generation: number): Promise<StoreChanges> {
+    this.#assertOpen();
+    if (generation === 0 || this.#generation < generation) return { generation: this.#generation };
+    const ids = [...this.#changes].filter(([, at]) => at > generation).map(([id]) => id);
+    return { generation: this.#generation, ids };
   }
 
   async history(query: HistoryQuery): Promise<ChangeEvent[]> {
@@ -130,6 +158,7 @@ export class MemoryStore implements Store {
     if ((stored?.version ?? 0) !== expectedVersion) return { status: 'conflict' };
     const version = expectedVersion + 1;
     this.#snapshots.set(id, { version, queriedAt: snapshot.queriedAt, entry: encodeSnapshotEntry(version, snapshot) });
+    this.#markChanged(id);
     for (const event of events) this.#events.push({ deviceId: id, event: encodeEvent(event) });
     for (const [key, record] of alertRecords ?? []) this.#alerts.set(key, record);
     const excess = this.#events.length - this.#historyMaxLength;
@@ -143,6 +172,10 @@ export class MemoryStore implements Store {
 
   #assertFence(fence: Fence): void {
     if (this.#currentLease()?.fence !== fence) throw new LeaseLostError();
+  }
+
+  #markChanged(id: string): void {
+    this.#changes.set(id, ++this.#generation);
   }
 
   #assertOpen(): void {

@@ -27,13 +27,20 @@ local function entry_of(raw)
 end
 `;
 
+/** Marks a device as changed for readers that follow the store (a changes zset scored by a generation counter). */
+const MARK_CHANGED = `
+local function mark_changed(changes, generation, id)
+  redis.call('ZADD', changes, redis.call('INCR', generation), id)
+end
+`;
+
 /**
- * KEYS: lease, snapshots hash, events stream, alerts hash.
+ * KEYS: lease, snapshots hash, events stream, alerts hash, changes zset, generation counter.
  * ARGV: fence, historyMaxLength, then per request: id, expectedVersion, queriedAt, entry,
  * eventCount, events..., recordCount, (recordKey, record)...
  * Returns per request, in order: 1 committed, 0 conflict, 2 stale (the stored answer is newer).
  */
-const COMMIT = `${FENCE_CHECK}${ENTRY_OF}
+const COMMIT = `${FENCE_CHECK}${ENTRY_OF}${MARK_CHANGED}
 local maxlen = ARGV[2]
 local results = {}
 local i = 3
@@ -49,6 +56,7 @@ while i <= #ARGV do
     results[#results + 1] = 2
   elseif version == expected then
     redis.call('HSET', KEYS[2], id, entry)
+    mark_changed(KEYS[5], KEYS[6], id)
     for j = 1, events do
       redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[i + 4 + j], 'd', id)
     end
@@ -63,6 +71,21 @@ while i <= #ARGV do
   i = i + 6 + events + 2 * records
 end
 return results
+`;
+
+/**
+ * KEYS: lease, snapshots hash, changes zset, generation counter. ARGV: fence, device ids...
+ * Returns how many snapshots existed.
+ */
+const DELETE_SNAPSHOTS = `${FENCE_CHECK}${MARK_CHANGED}
+local deleted = 0
+for i = 2, #ARGV do
+  if redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
+    mark_changed(KEYS[3], KEYS[4], ARGV[i])
+    deleted = deleted + 1
+  end
+end
+return deleted
 `;
 
 /**
@@ -110,28 +133,43 @@ return 0
 
 type Arg = string | number;
 
+/** The keys the scripts touch (every one under the same hash tag). */
+export interface ScriptKeys {
+  readonly leader: string;
+  readonly fence: string;
+  readonly snapshots: string;
+  readonly events: string;
+  readonly alerts: string;
+  readonly changes: string;
+  readonly generation: string;
+}
+
 /** One typed function per Lua script; each call is one EVALSHA (EVAL the first time on a connection). */
 export interface StoreScripts {
-  commit(keys: readonly [lease: string, snapshots: string, events: string, alerts: string], args: readonly Arg[]): Promise<number[]>;
-  writeAlertState(keys: readonly [lease: string, alerts: string], args: readonly Arg[]): Promise<number>;
-  acquireLease(leaseKey: string, fenceKey: string, holder: string, ttlMs: number): Promise<[number, string]>;
-  releaseLease(leaseKey: string, fence: string): Promise<number>;
+  commit(args: readonly Arg[]): Promise<number[]>;
+  deleteSnapshots(fence: string, ids: readonly string[]): Promise<number>;
+  writeAlertState(args: readonly Arg[]): Promise<number>;
+  acquireLease(holder: string, ttlMs: number): Promise<[number, string]>;
+  releaseLease(fence: string): Promise<number>;
 }
 
 /** Registers the scripts on the client (ioredis keeps them loaded across reconnects). */
-export function defineScripts(client: Redis | Cluster): StoreScripts {
-  client.defineCommand('enosCommit', { numberOfKeys: 4, lua: COMMIT });
+export function defineScripts(client: Redis | Cluster, keys: ScriptKeys): StoreScripts {
+  client.defineCommand('enosCommit', { numberOfKeys: 6, lua: COMMIT });
+  client.defineCommand('enosDeleteSnapshots', { numberOfKeys: 4, lua: DELETE_SNAPSHOTS });
   client.defineCommand('enosWriteAlertState', { numberOfKeys: 2, lua: WRITE_ALERT_STATE });
   client.defineCommand('enosAcquireLease', { numberOfKeys: 2, lua: ACQUIRE_LEASE });
   client.defineCommand('enosReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
   // defineCommand adds methods ioredis cannot type; this is the one place that names them.
   const commands = client as unknown as Record<string, (...args: Arg[]) => Promise<unknown>>;
   const call = <T>(name: string, ...args: Arg[]): Promise<T> => commands[name]!(...args) as Promise<T>;
+  const { leader, fence, snapshots, events, alerts, changes, generation } = keys;
   return {
-    commit: (keys, args) => call('enosCommit', ...keys, ...args),
-    writeAlertState: (keys, args) => call('enosWriteAlertState', ...keys, ...args),
-    acquireLease: (leaseKey, fenceKey, holder, ttlMs) => call('enosAcquireLease', leaseKey, fenceKey, holder, ttlMs),
-    releaseLease: (leaseKey, fence) => call('enosReleaseLease', leaseKey, fence),
+    commit: (args) => call('enosCommit', leader, snapshots, events, alerts, changes, generation, ...args),
+    deleteSnapshots: (writeFence, ids) => call('enosDeleteSnapshots', leader, snapshots, changes, generation, writeFence, ...ids),
+    writeAlertState: (args) => call('enosWriteAlertState', leader, alerts, ...args),
+    acquireLease: (holder, ttlMs) => call('enosAcquireLease', leader, fence, holder, ttlMs),
+    releaseLease: (writeFence) => call('enosReleaseLease', leader, writeFence),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   type HistoryQuery,
   type LeaseAttempt,
   type Store,
+  type StoreChanges,
   type StoredSnapshot,
 } from './store.js';
 
@@ -34,6 +35,9 @@ export function storeKeys(keyPrefix: string) {
     leader: `${base}leader`,
     /** The last fencing token handed out with the lease; never expires. */
     fence: `${base}fence`,
+    /** Device id → the generation its snapshot was last written or deleted at. */
+    changes: `${base}changes`,
+    generation: `${base}generation`,
   } as const;
 }
 
@@ -66,7 +70,7 @@ export class RedisStore implements Store {
     this.#timeoutMs = config.commandTimeoutMs;
     this.#log = deps.log.child({ component: 'store' });
     this.#client = createRedisClient(config);
-    this.#scripts = defineScripts(this.#client);
+    this.#scripts = defineScripts(this.#client, this.#keys);
     watchConnection(this.#client, this.#log, describeTarget(config));
   }
 
@@ -100,8 +104,7 @@ export class RedisStore implements Store {
       args.push(alertRecords?.size ?? 0);
       for (const [key, record] of alertRecords ?? []) args.push(key, record);
     });
-    const { leader, snapshots, events, alerts } = this.#keys;
-    const outcomes = await this.#fenced('commit', () => this.#scripts.commit([leader, snapshots, events, alerts], args));
+    const outcomes = await this.#fenced('commit', () => this.#scripts.commit(args));
     return requests.map((request, i): CommitResult => {
       // Whatever the outcome, the entry is no longer the unreadable one remembered (a re-read tells).
       this.#unreadableVersions.delete(request.id);
@@ -112,21 +115,38 @@ export class RedisStore implements Store {
   }
 
   async *allSnapshots(): AsyncIterable<StoredSnapshot> {
-    // HSCAN may return an entry twice while the hash is rehashed.
-    const seen = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.#roundTrip('HSCAN', () =>
-        this.#client.hscan(this.#keys.snapshots, cursor, 'COUNT', HSCAN_COUNT),
-      );
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const id = flat[i]!;
-        const stored = seen.has(id) ? undefined : this.#decodeSnapshot(id, flat[i + 1]!);
-        seen.add(id);
-        if (stored) yield stored;
-      }
-      cursor = next;
-    } while (cursor !== '0');
+    for await (const [id, raw] of this.#hashEntries(this.#keys.snapshots)) {
+      const stored = this.#decodeSnapshot(id, raw);
+      if (stored) yield stored;
+    }
+  }
+
+  async *snapshotIds(): AsyncIterable<string> {
+    for await (const [id] of this.#hashEntries(this.#keys.snapshots)) yield id;
+  }
+
+  async deleteSnapshots(ids: readonly string[], fence: Fence): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.#fenced('delete snapshots', () => this.#scripts.deleteSnapshots(fence, ids));
+  }
+
+  async changedSince(generation: number): Promise<StoreChanges> {
+    const [current, changed] = await this.#roundTrip('changes', () =>
+      Promise.all([
+        this.#client.get(this.#keys.generation),
+        generation > 0 ? this.#client.zrangebyscore(this.#keys.changes, `(${generation}`, '+inf', 'WITHSCORES') : Promise.resolve([]),
+      ]),
+    );
+    const now = Number(current ?? 0);
+    // A generation behind the reader's: the store was emptied (and maybe written again) since.
+    if (generation === 0 || now < generation) return { generation: now };
+    const ids: string[] = [];
+    let newest = now;
+    for (let i = 0; i + 1 < changed.length; i += 2) {
+      ids.push(changed[i]!);
+      newest = Math.max(newest, Number(changed[i + 1]));
+    }
+    return { generation: newest, ids };
   }
 
   async history({ deviceId, matches, limit }: HistoryQuery): Promise<ChangeEvent[]> {
@@ -181,7 +201,7 @@ export class RedisStore implements Store {
       const setting = entries.slice(i, i + ALERT_RECORDS_PER_WRITE);
       const removing = remove.slice(Math.max(0, i - entries.length), Math.max(0, i + ALERT_RECORDS_PER_WRITE - entries.length));
       const args = [fence, markerKey, setting.length, ...setting.flat(), ...removing];
-      const kept = await this.#fenced('alert state', () => this.#scripts.writeAlertState([this.#keys.leader, this.#keys.alerts], args));
+      const kept = await this.#fenced('alert state', () => this.#scripts.writeAlertState(args));
       if (i === 0) stateWasKept = kept === 1;
     }
     return { stateWasKept };
@@ -191,14 +211,14 @@ export class RedisStore implements Store {
     const ttl = Math.max(1, Math.ceil(ttlMs));
     const [held, value] = await this.#roundTrip(
       'acquire lease',
-      () => this.#scripts.acquireLease(this.#keys.leader, this.#keys.fence, holder, ttl),
+      () => this.#scripts.acquireLease(holder, ttl),
       { write: true },
     );
     return held === 1 ? { held: true, fence: value } : { held: false, holder: value };
   }
 
   async releaseLease(fence: Fence): Promise<void> {
-    await this.#roundTrip('release lease', () => this.#scripts.releaseLease(this.#keys.leader, fence), {
+    await this.#roundTrip('release lease', () => this.#scripts.releaseLease(fence), {
       write: true,
     });
   }
@@ -238,6 +258,22 @@ export class RedisStore implements Store {
     } catch (error) {
       throw isLeaseLostReply(error) ? new LeaseLostError() : error;
     }
+  }
+
+  /** Every field of a hash, a page per round trip, each once (HSCAN may repeat one while the hash is rehashed). */
+  async *#hashEntries(key: string): AsyncIterable<[string, string]> {
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#roundTrip('HSCAN', () => this.#client.hscan(key, cursor, 'COUNT', HSCAN_COUNT));
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const field = flat[i]!;
+        if (seen.has(field)) continue;
+        seen.add(field);
+        yield [field, flat[i + 1]!];
+      }
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   #whenReady(): Promise<void> | undefined {

@@ -26,6 +26,8 @@ describe('storeKeys', () => {
       alerts: 'p:{certs}:alerts',
       leader: 'p:{certs}:leader',
       fence: 'p:{certs}:fence',
+      changes: 'p:{certs}:changes',
+      generation: 'p:{certs}:generation',
     });
   });
 });
