@@ -40,6 +40,7 @@ export class Daemon {
         thresholds: monitor.config.thresholds,
         clock: monitor.deps.clock,
         log,
+        leader: () => this.leader,
       });
     }
     if (monitor.store.kind === 'redis') {

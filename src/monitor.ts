@@ -53,6 +53,7 @@ export class Monitor {
       thresholds: config.thresholds,
       clock: deps.clock,
       version: VERSION,
+      audit: this.audit,
     });
     this.#api = deps.api ?? createEnosClient(config.enos, { clock: deps.clock, log: deps.log, observer: this.metrics.apiObserver });
     this.store = deps.store ?? createStore(config, { clock: deps.clock, log: deps.log });

@@ -3,6 +3,15 @@ import type { FleetView } from '../state/fleet-view.js';
 import { findingBits, findingNames, isAudited, type AuditConfig, type Finding } from './findings.js';
 import { SharedIndex } from './shared-index.js';
 
+/** The audit's part of a certificate in reports: findings, and what its PEM said when it was read. */
+export interface AuditFields {
+  readonly findings: readonly Finding[];
+  readonly keyAlgorithm?: string;
+  readonly keyBits?: number | null;
+  readonly signatureAlgorithm?: string;
+  readonly fingerprintSha256?: string;
+}
+
 export const DEFAULT_AUDIT_CONFIG: AuditConfig = Object.freeze({
   minRsaBits: 2048,
   minEcBits: 256,
@@ -38,6 +47,15 @@ export class FleetAudit {
   /** The findings of a certificate of the fleet, in FINDINGS order; none for a state that is not audited. */
   findings(cert: Certificate, state: CertificateState, now: number): Finding[] {
     return findingNames(this.bits(cert, state, now));
+  }
+
+  /** A certificate's audit as `scan --format json` and the status API show it. */
+  fields(cert: Certificate, state: CertificateState, now: number): AuditFields {
+    const findings = this.findings(cert, state, now);
+    const { pem } = cert;
+    if (typeof pem !== 'object') return { findings };
+    const { keyAlgorithm, keyBits, signatureAlgorithm, fingerprintSha256 } = pem;
+    return { findings, keyAlgorithm, keyBits, signatureAlgorithm, fingerprintSha256 };
   }
 
   /** As findings(), as a bit set (see findingBits). */

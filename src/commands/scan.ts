@@ -1,3 +1,4 @@
+import { parseFindingList, trippedFindings } from '../audit/finding-gate.js';
 import type { CertificateState } from '../domain/types.js';
 import { Monitor } from '../monitor.js';
 import { buildReport, failOnCauses, failOnReached, reachedLevel, type FailOn, type JsonReport } from '../scan/report.js';
@@ -14,6 +15,7 @@ import { storeAnswers } from './store-check.js';
 const SCAN_OPTIONS = {
   format: { type: 'string', default: 'table' },
   'fail-on': { type: 'string', default: 'never' },
+  'fail-on-finding': { type: 'string', default: '' },
   state: { type: 'string' },
   'show-superseded': { type: 'boolean', default: false },
 } as const;
@@ -29,6 +31,7 @@ export const scanCommand: Command = async (context) => {
   const parsed = parseCommand(context, SCAN_OPTIONS, (values) => {
     oneOf('--format', values.format, FORMATS);
     oneOf('--fail-on', values['fail-on'], FAIL_ON);
+    parseFindingList('--fail-on-finding', values['fail-on-finding']);
     if (values.state !== undefined) states = listOf('--state', values.state, STATES);
   });
   if (typeof parsed === 'number') return parsed;
@@ -48,7 +51,7 @@ export const scanCommand: Command = async (context) => {
     if (!(await storeAnswers(monitor.store, config, 'scan', stderr))) return 3;
     await monitor.loadAlertState();
     const scan = await monitor.scan(controller.signal);
-    const report = buildReport(scan, monitor.fleet.records(), systemClock.now(), config.thresholds);
+    const report = buildReport(scan, monitor.fleet.records(), systemClock.now(), config.thresholds, monitor.audit);
     stdout.write(
       values.format === 'json'
         ? `${JSON.stringify(report, null, 2)}\n`
@@ -59,7 +62,11 @@ export const scanCommand: Command = async (context) => {
       return 3;
     }
     if (scan.summary.devices.total === 0) stderr.write('scan: the inventory lists no device; nothing was scanned\n');
-    return failOn(values['fail-on'] as FailOn, report, stderr) ? 1 : 0;
+    const levelReached = failOn(values['fail-on'] as FailOn, report, stderr);
+    // On stderr, so that stdout stays one JSON document with --format json.
+    const tripped = trippedFindings(report.certificates, parseFindingList('--fail-on-finding', values['fail-on-finding']));
+    for (const line of tripped) stderr.write(`scan: --fail-on-finding: ${line}\n`);
+    return levelReached || tripped.length > 0 ? 1 : 0;
   } finally {
     stopListening();
     await monitor.close();

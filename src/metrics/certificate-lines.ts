@@ -78,7 +78,9 @@ export function deviceSamples(
       labelValue(commonName(cert.subject), MAX_CN_CHARS),
       '",issue_authority="',
       labelValue(cert.issueAuthority),
-      '"} 1\n',
+      '"',
+      ...keyLabels(cert),
+      '} 1\n',
     );
     // Without status: the series stays the same when the certificate's status changes.
     const certLabels = `${deviceLabelSet},cert_sn="${labelValue(cert.certSN)}"`;
@@ -89,4 +91,11 @@ export function deviceSamples(
   }
   const noValid = noValidCertificate ? `${noValidFamily.name}{${deviceLabelSet}} 1\n` : '';
   return [notAfter.join(''), notBefore.join(''), info.join(''), replaced.join(''), noValid];
+}
+
+/** What the certificate's PEM says about its key and signature, when it was read. */
+function keyLabels({ pem }: Certificate): string[] {
+  if (typeof pem !== 'object') return [];
+  const bits = pem.keyBits === null ? [] : [',key_bits="', String(pem.keyBits), '"'];
+  return [',key_algorithm="', labelValue(pem.keyAlgorithm), '"', ...bits, ',signature_algorithm="', labelValue(pem.signatureAlgorithm), '"'];
 }

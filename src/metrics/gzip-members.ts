@@ -16,7 +16,7 @@ const INFLATE_CHUNK_BYTES = 256 * 1024;
  * One gzip member of `text`. Members written one after another form a single valid gzip stream
  * (RFC 1952), so pieces compressed at different times are served as they are.
  */
-export function gzipMember(text: string): Promise<Buffer> {
+export function gzipMember(text: string | Buffer): Promise<Buffer> {
   return gzipAsync(text, { level: LEVEL });
 }
 

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AuditMetrics } from '../audit/audit-metrics.js';
+import { FleetAudit } from '../audit/fleet-audit.js';
 import type { QueryResult } from '../domain/device.js';
 import type { ChangeEvent, ChangeType, Thresholds } from '../domain/types.js';
 import type { Operation, RequestObserver } from '../enos/outcome.js';
@@ -17,6 +19,8 @@ export interface MonitorMetricsOptions {
   readonly thresholds: Thresholds;
   readonly clock: Clock;
   readonly version: string;
+  /** The fleet's audit (findings); one with the default audit config when absent. */
+  readonly audit?: FleetAudit;
 }
 
 export interface FiringAlerts {
@@ -49,6 +53,7 @@ export class MonitorMetrics {
   readonly registry = new Registry();
   readonly contentType: string = this.registry.contentType;
   readonly #series: FleetSeries;
+  readonly #audit: AuditMetrics;
   readonly #apiRequests: Counter<'operation' | 'outcome'>;
   readonly #apiDuration: Histogram<'operation'>;
   readonly #deviceQueries: Counter<'result'>;
@@ -72,6 +77,13 @@ export class MonitorMetrics {
 
     this.#series = new FleetSeries({
       fleet: options.fleet,
+      mode: options.perCertificate,
+      thresholds: options.thresholds,
+      now,
+    });
+    this.#audit = new AuditMetrics(this.registry, {
+      fleet: options.fleet,
+      audit: options.audit ?? new FleetAudit(options.fleet),
       mode: options.perCertificate,
       thresholds: options.thresholds,
       now,
@@ -243,14 +255,15 @@ export class MonitorMetrics {
   async exposition(encoding: ContentEncoding): Promise<ExpositionBody> {
     const text = await this.registry.metrics();
     const members = await this.#series.render();
+    const audit = this.#audit.exposition();
     if (encoding === 'gzip') {
-      const chunks = [await gzipMember(text), ...members];
+      const chunks = [await gzipMember(text), ...(await audit.gzip()), ...members];
       return { length: totalLength(chunks), chunks };
     }
-    const registryText = Buffer.from(text);
-    let length = registryText.length;
+    const plain = [Buffer.from(text), ...audit.plain()];
+    let length = totalLength(plain);
     for (const member of members) length += plainSize(member);
-    return { length, chunks: concatChunks([registryText], inflateMembers(members)) };
+    return { length, chunks: concatChunks(plain, inflateMembers(members)) };
   }
 
   async render(): Promise<string> {

@@ -1,3 +1,4 @@
+import type { AuditFields, FleetAudit } from '../audit/fleet-audit.js';
 import { deviceId } from '../domain/device-id.js';
 import { assessCertificates, type AssessedCertificate } from '../domain/certificate.js';
 import type { CertificateState, ChangeEvent, Thresholds } from '../domain/types.js';
@@ -28,7 +29,9 @@ export interface DeviceLabels {
   readonly deviceKey: string;
 }
 
-export interface ReportCertificate extends DeviceLabels {
+export interface ReportCertificate extends DeviceLabels, Partial<Omit<AuditFields, 'findings'>> {
+  /** Audit findings (names from FINDINGS). */
+  readonly findings?: readonly string[];
   readonly certSN: string;
   readonly status: string;
   readonly notBefore: string | null;
@@ -55,13 +58,19 @@ export interface ReportWarning {
   readonly message: string;
 }
 
-export function buildReport(scan: ScanReport, records: Iterable<DeviceRecord>, now: number, thresholds: Thresholds): JsonReport {
+export function buildReport(
+  scan: ScanReport,
+  records: Iterable<DeviceRecord>,
+  now: number,
+  thresholds: Thresholds,
+  audit?: FleetAudit,
+): JsonReport {
   const certificates: ReportCertificate[] = [];
   const devicesWithoutCertificates: DeviceLabels[] = [];
   for (const record of records) {
     if (record.certificates.length === 0 && record.query === 'ok') devicesWithoutCertificates.push(labels(record.device));
     for (const assessed of assessCertificates(record.certificates, now, thresholds)) {
-      certificates.push(reportCertificate(record, assessed));
+      certificates.push(reportCertificate(record, assessed, audit?.fields(assessed.cert, assessed.state, now)));
     }
   }
   return {
@@ -104,8 +113,12 @@ function deviceError(outcome: DeviceOutcome): ReportError {
   };
 }
 
-/** One certificate as `scan --format json` (and the status API) shows it. */
-export function reportCertificate(record: DeviceRecord, { cert, state, superseded, daysLeft }: AssessedCertificate): ReportCertificate {
+/** One certificate as `scan --format json` (and the status API) shows it; `audit` from FleetAudit.fields(). */
+export function reportCertificate(
+  record: DeviceRecord,
+  { cert, state, superseded, daysLeft }: AssessedCertificate,
+  audit?: AuditFields,
+): ReportCertificate {
   return {
     ...labels(record.device),
     certSN: cert.certSN,
@@ -115,6 +128,7 @@ export function reportCertificate(record: DeviceRecord, { cert, state, supersede
     daysLeft,
     state,
     superseded,
+    ...audit,
   };
 }
 

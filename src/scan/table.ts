@@ -23,11 +23,13 @@ export function formatTable(report: JsonReport, options: TableOptions = {}): str
   const shown = report.certificates.filter(
     (cert) => (options.showSuperseded === true || !cert.superseded) && (options.states?.has(cert.state) ?? true),
   );
-  const rows = [...shown].sort(bySoonestEnd).map((c) => [deviceId(c), c.certSN, c.status, c.state, c.notAfter, String(c.daysLeft), c.superseded ? 'yes' : '']);
+  const rows = [...shown]
+    .sort(bySoonestEnd)
+    .map((c) => [deviceId(c), c.certSN, c.status, c.state, c.notAfter, String(c.daysLeft), c.superseded ? 'yes' : '', c.findings?.join(',') ?? '']);
   if (options.states === undefined) {
-    for (const device of report.devicesWithoutCertificates) rows.push([deviceId(device), '-', '-', 'no certificate', '', '', '']);
+    for (const device of report.devicesWithoutCertificates) rows.push([deviceId(device), '-', '-', 'no certificate', '', '', '', '']);
   }
-  const sections = [table(['DEVICE', 'CERT SN', 'STATUS', 'STATE', 'NOT AFTER', 'DAYS LEFT', 'SUPERSEDED'], rows)];
+  const sections = [table(['DEVICE', 'CERT SN', 'STATUS', 'STATE', 'NOT AFTER', 'DAYS LEFT', 'SUPERSEDED', 'FINDINGS'], rows)];
   const deviceErrors = report.errors.filter((e) => e.source === 'device');
   if (deviceErrors.length > 0) {
     sections.push(

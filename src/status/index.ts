@@ -22,6 +22,8 @@ export interface StatusPageDeps {
   readonly log: Logger;
   /** How long the page waits for the history before saying it is unavailable (default 2 s). */
   readonly historyTimeoutMs?: number;
+  /** Whether this replica scans; a standby shows what the leader stored (default: it scans). */
+  readonly leader?: () => boolean;
 }
 
 /** GET / and /api/v1/*, served next to /metrics; told about every finished scan. */
@@ -112,6 +114,7 @@ class StatusService implements StatusPage {
       failing: this.#failing(org),
       changes: await history,
       lastScan: this.#lastScan,
+      leader: this.#leader(),
     });
     return { status: 200, contentType: 'text/html; charset=utf-8', body, headers: { ...COMMON_HEADERS, 'Content-Security-Policy': PAGE_CSP } };
   }
@@ -142,12 +145,17 @@ class StatusService implements StatusPage {
     queryParameters(search, []);
     const scan = this.#lastScan;
     return {
+      leader: this.#leader(),
       lastScan:
         scan === undefined
           ? null
           : { startedAt: new Date(scan.startedAt).toISOString(), finishedAt: new Date(scan.finishedAt).toISOString(), result: scan.result, devices: scan.devices },
       ...this.#summary(this.#deps.clock.now()).counts(),
     };
+  }
+
+  #leader(): boolean {
+    return this.#deps.leader?.() ?? true;
   }
 
   #summary(now: number): FleetSummary {

@@ -38,6 +38,8 @@ export interface PageModel {
   /** Newest first; 'unavailable' when the store did not answer. */
   readonly changes: readonly ChangeEvent[] | 'unavailable';
   readonly lastScan: ScanSummary | undefined;
+  /** False on a standby replica: the leader scans. */
+  readonly leader: boolean;
 }
 
 /** The status page: server-rendered, no script, every value escaped by `html`. */
@@ -63,12 +65,13 @@ ${changesSection(model)}
   }\n`;
 }
 
-function lastScan({ lastScan: scan, now }: PageModel): Html {
-  if (scan === undefined) return html`<p class="scan" id="last-scan">No scan has finished in this process yet.</p>`;
+function lastScan({ lastScan: scan, now, leader }: PageModel): Html {
+  const standby = leader ? '' : html` This replica is a standby: the leader scans, and this page shows what it stored.`;
+  if (scan === undefined) return html`<p class="scan" id="last-scan">No scan has finished in this process yet.${standby}</p>`;
   const d = scan.devices;
   return html`<p class="scan" id="last-scan">Last scan: <strong class="result-${scan.result}">${scan.result}</strong>,
 finished ${iso(scan.finishedAt)} (${ago(now - scan.finishedAt)}), took ${seconds(scan.finishedAt - scan.startedAt)} ·
-${d.total} devices: ${d.ok} answered, ${d.notFound} not found, ${d.failed} failed</p>`;
+${d.total} devices: ${d.ok} answered, ${d.notFound} not found, ${d.failed} failed.${standby}</p>`;
 }
 
 function totals(model: PageModel): Html {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/domain/certificate.js';
+import type { PerCertificateMode } from '../../src/metrics/fleet-series.js';
 import { MonitorMetrics } from '../../src/metrics/monitor-metrics.js';
 import { startHttpServer, type HttpServer } from '../../src/server/http-server.js';
 import { FleetView } from '../../src/state/fleet-view.js';
@@ -44,7 +45,24 @@ function substitute(expr: string, overrides: Record<string, string> = {}): strin
   });
 }
 
+const MODES: readonly PerCertificateMode[] = ['all', 'expiring', 'none'];
+const inDays = (days: number) => ({ notAfter: Date.now() + days * DAY_MS });
+
+/**
+ * The same devices in every mode, under an org of the mode's own name: certificates that need
+ * action (warning, expired, revoked), a renewed device, healthy ones.
+ */
+function actionFleet(fleet: FleetView, orgId: string): void {
+  fleet.set(record({ orgId, assetId: 'd1' }, [cert('warn-10', 0, inDays(10))]));
+  fleet.set(record({ orgId, assetId: 'd2' }, [cert('past', 0, inDays(-1))]));
+  fleet.set(record({ orgId, assetId: 'd3' }, [cert('rev', 0, { ...inDays(100), status: 'revoked' })]));
+  fleet.set(record({ orgId, assetId: 'd4' }, [cert('old', 0, inDays(5)), cert('new', 0, inDays(300))]));
+  fleet.set(record({ orgId, assetId: 'd5' }, [cert('healthy', 0, inDays(200))]));
+  fleet.set(record({ orgId, assetId: 'd6' }, [cert('in-60', 0, inDays(60))]));
+}
+
 describe('/metrics scraped by a real Prometheus', () => {
+  const servers: HttpServer[] = [];
   let server: HttpServer;
   let prometheus: PrometheusServer;
   let dashboard: { panels: Panel[]; templating: { list: { name: string; definition?: string }[] } };
@@ -63,15 +81,22 @@ describe('/metrics scraped by a real Prometheus', () => {
         cert('past', 0, inDays(-1)),
       ]),
     );
-    const metrics = new MonitorMetrics({ fleet, perCertificate: 'all', thresholds: THRESHOLDS, clock: systemClock, version: '0.0.0-test' });
-    server = await startHttpServer({ host: '127.0.0.1', port: 0, metrics, ready: () => true, log: silentLogger });
-    prometheus = await startPrometheus([`127.0.0.1:${server.port}`]);
+    for (const mode of MODES) {
+      const modeFleet = mode === 'all' ? fleet : new FleetView();
+      actionFleet(modeFleet, `${mode}-org`);
+      const metrics = new MonitorMetrics({ fleet: modeFleet, perCertificate: mode, thresholds: THRESHOLDS, clock: systemClock, version: '0.0.0-test' });
+      metrics.setLeader(true);
+      servers.push(await startHttpServer({ host: '127.0.0.1', port: 0, metrics, ready: () => true, log: silentLogger }));
+    }
+    server = servers[0]!;
+    prometheus = await startPrometheus(servers.map((each) => `127.0.0.1:${each.port}`));
     dashboard = JSON.parse(await readFile(DASHBOARD, 'utf8'));
     // The first scrape has landed once the known certificate can be queried.
     await waitFor(
       async () => {
-        const answer = await prometheus.query('enos_certificate_not_after_timestamp_seconds{cert_sn="known-sn"}');
-        return (answer.data?.result.length ?? 0) > 0;
+        const answer = await prometheus.query('count(up == 1)');
+        const known = await prometheus.query('enos_certificate_not_after_timestamp_seconds{cert_sn="known-sn"}');
+        return answer.data?.result[0]?.value[1] === String(MODES.length) && (known.data?.result.length ?? 0) > 0;
       },
       { timeoutMs: 30_000, intervalMs: 200, what: 'the first scrape' },
     );
@@ -79,16 +104,16 @@ describe('/metrics scraped by a real Prometheus', () => {
 
   afterAll(async () => {
     await prometheus?.stop();
-    await server?.close();
+    for (const each of servers) await each.close();
   });
 
-  it('scrapes the target without errors', async () => {
+  it('scrapes the targets without errors', async () => {
     const answer = await prometheus.query('up{job="enos-cert-monitor"}');
-    expect(answer.data?.result.map((r) => r.value[1])).toEqual(['1']);
+    expect(answer.data?.result.map((r) => r.value[1])).toEqual(['1', '1', '1']);
     const targets = (await (await fetch(`${prometheus.url}/api/v1/targets`)).json()) as {
       data: { activeTargets: { health: string; lastError: string }[] };
     };
-    expect(targets.data.activeTargets.map((t) => [t.health, t.lastError])).toEqual([['up', '']]);
+    expect(targets.data.activeTargets.map((t) => [t.health, t.lastError])).toEqual(Array(3).fill(['up', '']));
   });
 
   it('stores notAfter of a known certificate with its labels', async () => {
@@ -133,21 +158,39 @@ describe('/metrics scraped by a real Prometheus', () => {
     expect(answer.data?.result.map((r) => r.metric.org_id)).toContain('known-org');
   });
 
-  it('lists the soonest-expiring valid certificates with their common names', async () => {
-    const panel = expressions(dashboard.panels).find((e) => e.title.startsWith('Soonest-expiring'));
-    const answer = await prometheus.query(substitute(panel!.expr, { org_id: 'soon-org' }));
-    const rows = [...(answer.data?.result ?? [])].sort((a, b) => Number(a.value[1]) - Number(b.value[1]));
-    expect(rows.map((r) => r.metric.subject_cn)).toEqual(['past', 'in-10-days', 'in-60-days', 'in-200-days']);
-    expect(rows.map((r) => r.metric.issuer_cn)).toEqual(Array(4).fill('EnOS CA'));
+  it('invents no zeros: no panel turns "no data" into 0', () => {
+    for (const { expr } of expressions(dashboard.panels)) expect(expr).not.toMatch(/or\s+vector\(0\)/);
   });
 
-  it.each([
-    [7, '0'],
-    [30, '1'],
-    [90, '2'],
-  ])('counts the valid certificates expiring within %i days', async (days, expected) => {
-    const panel = expressions(dashboard.panels).find((e) => e.title.includes(`within ${days} days`));
-    const answer = await prometheus.query(substitute(panel!.expr, { org_id: 'soon-org' }));
-    expect(answer.data?.result.map((r) => r.value[1])).toEqual([expected]);
+  describe.each(MODES)('in perCertificate mode %s', (mode) => {
+    const panel = (title: string) => {
+      const found = expressions(dashboard.panels).find((e) => e.title.startsWith(title));
+      if (found === undefined) throw new Error(`no panel ${title}`);
+      return prometheus.query(substitute(found.expr, { org_id: `${mode}-org` }));
+    };
+
+    it.each([
+      [7, '0'],
+      [30, '1'],
+      [90, '2'],
+    ])('counts the certificates expiring within %i days, superseded ones left out', async (days, expected) => {
+      const answer = await panel(`Certificates expiring within ${days} days`);
+      expect(answer.data?.result.map((r) => r.value[1])).toEqual([expected]);
+    });
+
+    it('lists the certificates that need action, soonest first, without superseded ones', async () => {
+      const answer = await panel('Certificates that need action');
+      const rows = [...(answer.data?.result ?? [])].sort((a, b) => Number(a.value[1]) - Number(b.value[1]));
+      // Without per-certificate series there is nothing to list: no data, not a made-up row.
+      const expected = mode === 'none' ? [] : ['past', 'warn-10', 'rev'];
+      expect(rows.map((r) => r.metric.subject_cn)).toEqual(expected);
+      expect(rows.map((r) => r.metric.issuer_cn)).toEqual(expected.map(() => 'EnOS CA'));
+    });
+
+    it('counts devices by state once, as the leader sees them', async () => {
+      const answer = await panel('Devices by state');
+      const byState = Object.fromEntries((answer.data?.result ?? []).map((r) => [r.metric.state, r.value[1]]));
+      expect(byState).toMatchObject({ ok: '3', warning: '1', no_valid_certificate: '2' });
+    });
   });
 });

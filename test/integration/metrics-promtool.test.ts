@@ -13,7 +13,11 @@ describe('/metrics with promtool check metrics', () => {
 
   beforeAll(async () => {
     const fleet = new FleetView();
-    for (const record of hostileRecords()) fleet.set(record);
+    // Every certificate with audit findings too: one weak PEM shared by all, or an unparseable one.
+    const weakPem = { keyAlgorithm: 'rsa', keyBits: 1024, signatureAlgorithm: 'sha1WithRSAEncryption', fingerprintSha256: 'ab'.repeat(32), notBefore: 0, notAfter: 0 };
+    for (const record of hostileRecords()) {
+      fleet.set({ ...record, certificates: record.certificates.map((cert, index) => ({ ...cert, pem: index % 2 === 0 ? weakPem : ('unparseable' as const) })) });
+    }
     metrics = new MonitorMetrics({ fleet, perCertificate: 'all', thresholds: THRESHOLDS, clock: manualClock(NOW), version: '0.0.0-test' });
     metrics.apiObserver('list_certificates', 'code_99500', 0.3);
     metrics.scanFinished({
@@ -36,7 +40,9 @@ describe('/metrics with promtool check metrics', () => {
     const response = await fetch(`http://127.0.0.1:${server.port}/metrics`);
     expect(response.status).toBe(200);
     const body = Buffer.from(await response.arrayBuffer());
-    expect(body.toString('utf8')).toContain('enos_certificate_info{');
+    for (const family of ['enos_certificate_info{', 'enos_certificate_finding{', 'enos_certificate_findings{', 'enos_certificates_expiring{']) {
+      expect(body.toString('utf8')).toContain(family);
+    }
     const result = await promtoolCheckMetrics(body);
     expect(result.output).toBe('');
     expect(result.code).toBe(0);

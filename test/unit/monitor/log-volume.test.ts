@@ -65,5 +65,5 @@ describe('log volume of one scan', () => {
       started: firing,
       startedByKind: { 'EnosCertificateExpiring/warning': 600, 'EnosCertificateExpiring/critical': 600 },
     });
-  });
+  }, 30_000);
 });

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { failOnCauses, type JsonReport, type ReportCertificate } from '../../../src/scan/report.js';
 import { formatTable } from '../../../src/scan/table.js';
 
-function cert(assetId: string, certSN: string, state: ReportCertificate['state'], notAfter: string, superseded = false): ReportCertificate {
+function cert(
+  assetId: string,
+  certSN: string,
+  state: ReportCertificate['state'],
+  notAfter: string,
+  superseded = false,
+  findings: string[] = [],
+): ReportCertificate {
   return {
     orgId: 'o1',
     assetId,
@@ -15,6 +22,7 @@ function cert(assetId: string, certSN: string, state: ReportCertificate['state']
     daysLeft: 3,
     state,
     superseded,
+    findings,
   };
 }
 
@@ -26,7 +34,7 @@ const REPORT: JsonReport = {
   certificates: [
     cert('a1', '11', 'ok', '2027-06-01T00:00:00.000Z'),
     cert('a1', '10', 'critical', '2026-12-04T00:00:00.000Z', true),
-    cert('a2', '20', 'warning', '2026-12-20T00:00:00.000Z'),
+    cert('a2', '20', 'warning', '2026-12-20T00:00:00.000Z', false, ['key_quality', 'shared']),
     cert('a2', '21', 'revoked', '2027-01-01T00:00:00.000Z'),
     cert('a3', '30', 'critical', '2026-12-03T00:00:00.000Z'),
   ],
@@ -43,9 +51,9 @@ const REPORT: JsonReport = {
 describe('formatTable', () => {
   it('lists current certificates soonest first, then bare devices, failures, inventory problems and a summary', () => {
     expect(formatTable(REPORT).split('\n')).toEqual([
-      'DEVICE   CERT SN  STATUS   STATE           NOT AFTER                 DAYS LEFT  SUPERSEDED',
+      'DEVICE   CERT SN  STATUS   STATE           NOT AFTER                 DAYS LEFT  SUPERSEDED  FINDINGS',
       'o1/a3    30       valid    critical        2026-12-03T00:00:00.000Z  3',
-      'o1/a2    20       valid    warning         2026-12-20T00:00:00.000Z  3',
+      'o1/a2    20       valid    warning         2026-12-20T00:00:00.000Z  3                      key_quality,shared',
       'o1/a2    21       revoked  revoked         2027-01-01T00:00:00.000Z  3',
       'o1/a1    11       valid    ok              2027-06-01T00:00:00.000Z  3',
       'o1/bare  -        -        no certificate',
@@ -68,7 +76,7 @@ describe('formatTable', () => {
   it('shows superseded certificates on request and filters by state', () => {
     const lines = formatTable(REPORT, { showSuperseded: true, states: new Set(['critical']) }).split('\n');
     expect(lines.slice(0, 3)).toEqual([
-      'DEVICE  CERT SN  STATUS  STATE     NOT AFTER                 DAYS LEFT  SUPERSEDED',
+      'DEVICE  CERT SN  STATUS  STATE     NOT AFTER                 DAYS LEFT  SUPERSEDED  FINDINGS',
       'o1/a3   30       valid   critical  2026-12-03T00:00:00.000Z  3',
       'o1/a1   10       valid   critical  2026-12-04T00:00:00.000Z  3          yes',
     ]);

@@ -85,6 +85,7 @@ describe('status page with hostile values', () => {
       failing: { total: 0, devices: [] },
       changes: [],
       lastScan: undefined,
+      leader: true,
     };
     const body = renderPage(model);
     expect(body).toContain('<span class="finding">weak_signature</span>');

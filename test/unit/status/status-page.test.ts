@@ -101,6 +101,7 @@ describe('status API', () => {
     expect((await get(page, '/api/v1/status')).json.lastScan).toBeNull();
     page.scanFinished(SUMMARY);
     expect((await get(page, '/api/v1/status')).json).toEqual({
+      leader: true,
       lastScan: { startedAt: new Date(NOW - 5_000).toISOString(), finishedAt: new Date(NOW - 1_000).toISOString(), result: 'success', devices: SUMMARY.devices },
       certificates: { ok: 2, warning: 2, critical: 1, expired: 1, revoked: 1 },
       devices: { ok: 2, warning: 0, critical: 1, no_valid_certificate: 1, no_certificate: 0, not_found: 1, error: 1 },
@@ -190,6 +191,13 @@ describe('status page', () => {
     expect(body).toMatch(/Last scan: <strong class="result-success">success<\/strong>/);
     // Overdue: 1 (expired); week 0: crit; week 3: kept; week 28 (fine) is past the chart.
     expect([...body.matchAll(/data-count="(\d+)"/g)].map((m) => Number(m[1])).slice(0, 5)).toEqual([1, 1, 0, 0, 1]);
+  });
+
+  it('says so on a standby replica', async () => {
+    const { page } = statusPage({ leader: () => false });
+    expect((await get(page, '/')).body).toContain('This replica is a standby');
+    expect((await get(page, '/api/v1/status')).json).toMatchObject({ leader: false, lastScan: null });
+    expect((await get(statusPage().page, '/')).body).not.toContain('standby');
   });
 
   it('filters by org and state, pages with links, and says when the history is unavailable', async () => {
