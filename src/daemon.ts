@@ -27,6 +27,8 @@ export class Daemon {
   #task: ScheduledTask | undefined;
   #resendTimer: NodeJS.Timeout | undefined;
   #storeTimer: NodeJS.Timeout | undefined;
+  #followTimer: NodeJS.Timeout | undefined;
+  #following: Promise<void> | undefined;
   #scan: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
   #stopping = false;
 
@@ -95,6 +97,12 @@ export class Daemon {
     });
     const resendMs = config.alertmanager.resendIntervalSeconds * 1000;
     this.#resendTimer = setInterval(() => void this.#resendAlerts(), resendMs);
+    // A standby follows the leader between cron ticks too: removed devices and new answers show within a refresh.
+    if (this.#leader !== undefined) {
+      this.#followTimer = setInterval(() => {
+        if (!this.leader) void this.#followLeader();
+      }, config.store.standbyRefreshSeconds * 1000);
+    }
     if (config.schedule.runOnStart) void this.triggerScan('start');
   }
 
@@ -135,6 +143,7 @@ export class Daemon {
     await this.#task?.destroy();
     clearInterval(this.#resendTimer);
     clearInterval(this.#storeTimer);
+    clearInterval(this.#followTimer);
     const scan = this.#scan;
     if (scan !== undefined) {
       scan.controller.abort(new Error('shutdown'));
@@ -149,13 +158,20 @@ export class Daemon {
 
   /** A standby does not scan; it keeps its metrics current from what the leader stores. */
   async #followLeader(): Promise<void> {
-    try {
-      const devices = await this.#monitor.syncFromStore();
-      this.#log.debug({ devices }, 'standby refreshed from the store');
-    } catch (error) {
-      this.#log.warn({ err: error }, 'standby refresh failed');
-    }
+    // One refresh at a time: a slow store must not pile them up.
+    this.#following ??= this.#monitor
+      .syncFromStore()
+      .then(
+        (devices) => this.#log.debug({ devices }, 'standby refreshed from the store'),
+        // Debug: during an outage this fails every refresh; enos_store_up and /readyz say so once.
+        (error: unknown) => this.#log.debug({ err: error }, 'standby refresh failed'),
+      )
+      .finally(() => {
+        this.#following = undefined;
+      });
+    await this.#following;
   }
+
 
   async #storeAnswers(): Promise<boolean> {
     let up = true;

@@ -9,6 +9,7 @@ import { MonitorMetrics } from './metrics/monitor-metrics.js';
 import { runScan, type ScanReport } from './scan/scanner.js';
 import { createStore } from './state/create-store.js';
 import { FleetView } from './state/fleet-view.js';
+import { StoreFollower } from './state/store-follower.js';
 import type { Store } from './state/store.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
@@ -37,7 +38,7 @@ export class Monitor {
   readonly alerts: AlertLifecycle;
   readonly #api: EnosApi;
   readonly #log: Logger;
-  readonly #syncedVersions = new Map<string, number>();
+  readonly #follower: StoreFollower;
   /** Start of the last complete scan here; forgotten when records arrive from the store instead. */
   #lastCompleteScanStartedAt: number | undefined;
 
@@ -57,6 +58,7 @@ export class Monitor {
     });
     this.#api = deps.api ?? createEnosClient(config.enos, { clock: deps.clock, log: deps.log, observer: this.metrics.apiObserver });
     this.store = deps.store ?? createStore(config, { clock: deps.clock, log: deps.log });
+    this.#follower = new StoreFollower(this.store, this.fleet);
     this.alerts = new AlertLifecycle({
       store: this.store,
       fleet: this.fleet,
@@ -78,16 +80,11 @@ export class Monitor {
   /**
    * Loads the stored snapshots into the fleet view: the warm start, so metrics serve them before
    * the first scan ends, and the standby's refresh, so a replica that does not scan stays current.
-   * Only snapshots whose version moved are applied. Returns how many were.
+   * Only what changed since the last sync is read, devices deleted from the store included.
+   * Returns how many devices were applied.
    */
   async syncFromStore(): Promise<number> {
-    let applied = 0;
-    for await (const { id, snapshot, version } of this.store.allSnapshots()) {
-      if (this.#syncedVersions.get(id) === version) continue;
-      this.#syncedVersions.set(id, version);
-      this.fleet.set({ id, device: snapshot.device, query: 'ok', certificates: snapshot.certificates });
-      applied++;
-    }
+    const applied = await this.#follower.sync();
     if (applied > 0) this.#lastCompleteScanStartedAt = undefined;
     return applied;
   }

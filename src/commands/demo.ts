@@ -36,7 +36,7 @@ export const demoCommand: Command = async ({ args, stdout, stderr, env }) => {
       stderr,
       portSetting: '--port N',
       onStarted: (daemon) => {
-        const host = withSimulator.server.host === '0.0.0.0' ? '127.0.0.1' : withSimulator.server.host;
+        const host = ['0.0.0.0', '::'].includes(withSimulator.server.host) ? '127.0.0.1' : withSimulator.server.host;
         const base = `http://${host.includes(':') ? `[${host}]` : host}:${daemon.port}`;
         stdout.write(
           `status page: ${base}/\n` +

@@ -177,7 +177,8 @@ const alertmanagerSchema = z
 
 const serverSchema = z
   .strictObject({
-    host: nonEmpty.default('0.0.0.0'),
+    // The IPv6 unspecified address, which takes IPv4 too; on a host without IPv6 the server falls back to 0.0.0.0.
+    host: nonEmpty.default('::'),
     port: nonNegativeInt.max(65_535).default(9464),
     statusPage: z.boolean().default(true),
   })

@@ -5,6 +5,7 @@ import type { Certificate, ChangeEvent, DeviceRef, Thresholds } from '../domain/
 import type { EnosApi } from '../enos/api.js';
 import { EnosApiError } from '../enos/outcome.js';
 import type { FleetView } from '../state/fleet-view.js';
+import { pruneRemovedDevices } from '../state/prune.js';
 import type { Store, StoredSnapshot } from '../state/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -169,7 +170,10 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, signal: A
 
   const finishedAt = deps.clock.now();
   const complete = source.complete && !signal.aborted;
-  if (complete) removeUnseen(deps.fleet, seen);
+  if (complete) {
+    removeUnseen(deps.fleet, seen);
+    await pruneRemovedDevices(deps.store, seen, log);
+  }
   const summary = summarize(outcomes, startedAt, finishedAt, complete, signal.aborted);
   failures.log(log);
   return { summary, outcomes, events: outcomes.flatMap((o) => o.events), inventoryProblems: source.problems ?? [] };

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listen } from './listen.js';
 import type { Logger } from '../util/log.js';
 
 export type ContentEncoding = 'gzip' | 'identity';
@@ -70,13 +71,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
   server.setTimeout(SOCKET_IDLE_TIMEOUT_MS);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: options.host, port: options.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const host = await listen(server, options.host, options.port);
+  if (host !== options.host) log.info({ host, configured: options.host }, 'no IPv6 on this host: listening on IPv4 only');
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

@@ -1,7 +1,7 @@
 import type { ChangeEvent } from '../domain/types.js';
 import type { Clock } from '../util/clock.js';
 import { decodeEvent, decodeSnapshotEntry, encodeEvent, encodeSnapshotEntry } from './codec.js';
-import type { CommitRequest, CommitResult, HistoryQuery, Store, StoredSnapshot } from './store.js';
+import type { CommitRequest, CommitResult, HistoryQuery, Store, StoreChanges, StoredSnapshot } from './store.js';
 
 export interface MemoryStoreOptions {
   readonly historyMaxLength: number;
@@ -26,6 +26,9 @@ export class MemoryStore implements Store {
   /** Oldest first. */
   #events: { readonly deviceId: string; readonly event: string }[] = [];
   readonly #alerts = new Map<string, string>();
+  /** Device id → the generation its snapshot was last written or deleted at. */
+  readonly #changes = new Map<string, number>();
+  #generation = 0;
   #lease: Lease | undefined;
   #closed = false;
 
@@ -52,6 +55,29 @@ export class MemoryStore implements Store {
   async *allSnapshots(): AsyncIterable<StoredSnapshot> {
     this.#assertOpen();
     for (const [id, stored] of [...this.#snapshots]) yield { id, ...decodeSnapshotEntry(stored.entry) };
+  }
+
+  async *snapshotIds(): AsyncIterable<string> {
+    this.#assertOpen();
+    yield* [...this.#snapshots.keys()];
+  }
+
+  async deleteSnapshots(ids: readonly string[]): Promise<number> {
+    this.#assertOpen();
+    let deleted = 0;
+    for (const id of ids) {
+      if (!this.#snapshots.delete(id)) continue;
+      this.#markChanged(id);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  async changedSince(generation: number): Promise<StoreChanges> {
+    this.#assertOpen();
+    if (generation === 0 || this.#generation < generation) return { generation: this.#generation };
+    const ids = [...this.#changes].filter(([, at]) => at > generation).map(([id]) => id);
+    return { generation: this.#generation, ids };
   }
 
   async history(query: HistoryQuery): Promise<ChangeEvent[]> {
@@ -104,10 +130,15 @@ export class MemoryStore implements Store {
     if ((this.#snapshots.get(id)?.version ?? 0) !== expectedVersion) return { status: 'conflict' };
     const version = expectedVersion + 1;
     this.#snapshots.set(id, { version, entry: encodeSnapshotEntry(version, snapshot) });
+    this.#markChanged(id);
     for (const event of events) this.#events.push({ deviceId: id, event: encodeEvent(event) });
     const excess = this.#events.length - this.#historyMaxLength;
     if (excess > 0) this.#events = this.#events.slice(excess);
     return { status: 'committed', version };
+  }
+
+  #markChanged(id: string): void {
+    this.#changes.set(id, ++this.#generation);
   }
 
   #assertOpen(): void {

@@ -15,12 +15,19 @@ local function version_of(raw)
 end
 `;
 
+/** Marks a device as changed for readers that follow the store (KEYS[3] changes zset, KEYS[4] generation). */
+const MARK_CHANGED = `
+local function mark_changed(id)
+  redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[4]), id)
+end
+`;
+
 /**
- * KEYS: snapshots hash, events stream.
+ * KEYS: snapshots hash, events stream, changes zset, generation counter.
  * ARGV: historyMaxLength, then per request: id, expectedVersion, entry, eventCount, events...
  * Returns one 1 (committed) or 0 (conflict) per request, in order.
  */
-const COMMIT = `${VERSION_OF}
+const COMMIT = `${VERSION_OF}${MARK_CHANGED}
 local maxlen = ARGV[1]
 local results = {}
 local i = 2
@@ -31,6 +38,7 @@ while i <= #ARGV do
   local count = tonumber(ARGV[i + 3])
   if version_of(redis.call('HGET', KEYS[1], id)) == expected then
     redis.call('HSET', KEYS[1], id, entry)
+    mark_changed(id)
     for j = 1, count do
       redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[i + 3 + j], 'd', id)
     end
@@ -41,6 +49,21 @@ while i <= #ARGV do
   i = i + 4 + count
 end
 return results
+`;
+
+/**
+ * KEYS: snapshots hash, (unused), changes zset, generation counter. ARGV: device ids.
+ * Returns how many snapshots existed.
+ */
+const DELETE_SNAPSHOTS = `${MARK_CHANGED}
+local deleted = 0
+for i = 1, #ARGV do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+    mark_changed(ARGV[i])
+    deleted = deleted + 1
+  end
+end
+return deleted
 `;
 
 /** KEYS: lease key. ARGV: holder, ttlMs. 1 when the holder has the lease afterwards. */
@@ -67,23 +90,34 @@ return 0
 
 type Arg = string | number;
 
+/** The keys every snapshot write touches. */
+export interface ChangeKeys {
+  readonly snapshots: string;
+  readonly changes: string;
+  readonly generation: string;
+}
+
 /** One typed function per Lua script; each call is one EVALSHA (EVAL the first time on a connection). */
 export interface StoreScripts {
-  commit(snapshotsKey: string, eventsKey: string, args: readonly Arg[]): Promise<number[]>;
+  commit(keys: ChangeKeys & { readonly events: string }, args: readonly Arg[]): Promise<number[]>;
+  deleteSnapshots(keys: ChangeKeys, ids: readonly string[]): Promise<number>;
   acquireLease(leaseKey: string, holder: string, ttlMs: number): Promise<number>;
   releaseLease(leaseKey: string, holder: string): Promise<number>;
 }
 
 /** Registers the scripts on the client (ioredis keeps them loaded across reconnects). */
 export function defineScripts(client: Redis | Cluster): StoreScripts {
-  client.defineCommand('enosCommit', { numberOfKeys: 2, lua: COMMIT });
+  client.defineCommand('enosCommit', { numberOfKeys: 4, lua: COMMIT });
+  client.defineCommand('enosDeleteSnapshots', { numberOfKeys: 4, lua: DELETE_SNAPSHOTS });
   client.defineCommand('enosAcquireLease', { numberOfKeys: 1, lua: ACQUIRE_LEASE });
   client.defineCommand('enosReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
   // defineCommand adds methods ioredis cannot type; this is the one place that names them.
   const commands = client as unknown as Record<string, (...args: Arg[]) => Promise<unknown>>;
   const call = <T>(name: string, ...args: Arg[]): Promise<T> => commands[name]!(...args) as Promise<T>;
   return {
-    commit: (snapshotsKey, eventsKey, args) => call('enosCommit', snapshotsKey, eventsKey, ...args),
+    commit: (keys, args) => call('enosCommit', keys.snapshots, keys.events, keys.changes, keys.generation, ...args),
+    // The unused second key keeps KEYS[3] and KEYS[4] where MARK_CHANGED expects them.
+    deleteSnapshots: (keys, ids) => call('enosDeleteSnapshots', keys.snapshots, keys.snapshots, keys.changes, keys.generation, ...ids),
     acquireLease: (leaseKey, holder, ttlMs) => call('enosAcquireLease', leaseKey, holder, ttlMs),
     releaseLease: (leaseKey, holder) => call('enosReleaseLease', leaseKey, holder),
   };

@@ -5,7 +5,7 @@ import type { Logger } from '../util/log.js';
 import { decodeEvent, decodeSnapshotEntry, encodeEvent, encodeSnapshotEntry } from './codec.js';
 import { createRedisClient, describeTarget, watchConnection } from './redis-connection.js';
 import { defineScripts, type StoreScripts } from './redis-scripts.js';
-import type { CommitRequest, CommitResult, HistoryQuery, Store, StoredSnapshot } from './store.js';
+import type { CommitRequest, CommitResult, HistoryQuery, Store, StoreChanges, StoredSnapshot } from './store.js';
 
 export type RedisStoreConfig = Pick<
   Config['store'],
@@ -22,6 +22,9 @@ export function storeKeys(keyPrefix: string) {
     events: `${base}events`,
     alerts: `${base}alerts`,
     leader: `${base}leader`,
+    /** Device id → the generation its snapshot was last written or deleted at. */
+    changes: `${base}changes`,
+    generation: `${base}generation`,
   } as const;
 }
 
@@ -88,7 +91,7 @@ export class RedisStore implements Store {
     });
     const outcomes = await this.#roundTrip(
       'commit',
-      () => this.#scripts.commit(this.#keys.snapshots, this.#keys.events, args),
+      () => this.#scripts.commit(this.#keys, args),
       { write: true },
     );
     return requests.map((request, i) => {
@@ -99,21 +102,38 @@ export class RedisStore implements Store {
   }
 
   async *allSnapshots(): AsyncIterable<StoredSnapshot> {
-    // HSCAN may return an entry twice while the hash is rehashed.
-    const seen = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.#roundTrip('HSCAN', () =>
-        this.#client.hscan(this.#keys.snapshots, cursor, 'COUNT', HSCAN_COUNT),
-      );
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const id = flat[i]!;
-        const stored = seen.has(id) ? undefined : this.#decodeSnapshot(id, flat[i + 1]!);
-        seen.add(id);
-        if (stored) yield stored;
-      }
-      cursor = next;
-    } while (cursor !== '0');
+    for await (const [id, raw] of this.#hashEntries(this.#keys.snapshots)) {
+      const stored = this.#decodeSnapshot(id, raw);
+      if (stored) yield stored;
+    }
+  }
+
+  async *snapshotIds(): AsyncIterable<string> {
+    for await (const [id] of this.#hashEntries(this.#keys.snapshots)) yield id;
+  }
+
+  async deleteSnapshots(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.#roundTrip('delete snapshots', () => this.#scripts.deleteSnapshots(this.#keys, ids), { write: true });
+  }
+
+  async changedSince(generation: number): Promise<StoreChanges> {
+    const [current, changed] = await this.#roundTrip('changes', () =>
+      Promise.all([
+        this.#client.get(this.#keys.generation),
+        generation > 0 ? this.#client.zrangebyscore(this.#keys.changes, `(${generation}`, '+inf', 'WITHSCORES') : Promise.resolve([]),
+      ]),
+    );
+    const now = Number(current ?? 0);
+    // A generation behind the reader's: the store was emptied (and maybe written again) since.
+    if (generation === 0 || now < generation) return { generation: now };
+    const ids: string[] = [];
+    let newest = now;
+    for (let i = 0; i + 1 < changed.length; i += 2) {
+      ids.push(changed[i]!);
+      newest = Math.max(newest, Number(changed[i + 1]));
+    }
+    return { generation: newest, ids };
   }
 
   async history({ deviceId, matches, limit }: HistoryQuery): Promise<ChangeEvent[]> {
@@ -210,6 +230,22 @@ export class RedisStore implements Store {
       this.#roundTrips++;
       return send();
     });
+  }
+
+  /** Every field of a hash, a page per round trip, each once (HSCAN may repeat one while the hash is rehashed). */
+  async *#hashEntries(key: string): AsyncIterable<[string, string]> {
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#roundTrip('HSCAN', () => this.#client.hscan(key, cursor, 'COUNT', HSCAN_COUNT));
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const field = flat[i]!;
+        if (seen.has(field)) continue;
+        seen.add(field);
+        yield [field, flat[i + 1]!];
+      }
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   #whenReady(): Promise<void> | undefined {

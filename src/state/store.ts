@@ -19,6 +19,16 @@ export interface CommitRequest {
 /** `conflict`: another writer got there first; re-read, diff again, retry. */
 export type CommitResult = { readonly status: 'committed'; readonly version: number } | { readonly status: 'conflict' };
 
+/**
+ * What changed in the store after a generation a reader saw: the ids of the devices whose
+ * snapshot was written or deleted since. `ids` is absent when the store cannot list them (the
+ * reader knew no generation, or the store was emptied meanwhile): then read everything.
+ */
+export interface StoreChanges {
+  readonly generation: number;
+  readonly ids?: readonly string[];
+}
+
 export interface HistoryQuery {
   readonly deviceId?: string;
   /** Only events this accepts (e.g. a device written in another form than its id). */
@@ -38,6 +48,15 @@ export interface Store {
   commit(requests: readonly CommitRequest[]): Promise<CommitResult[]>;
   /** Every stored snapshot (warm start). */
   allSnapshots(): AsyncIterable<StoredSnapshot>;
+  /** The ids of every stored snapshot. */
+  snapshotIds(): AsyncIterable<string>;
+  /**
+   * Deletes the snapshots of devices that left the inventory (their history stays), in one round
+   * trip; readers see the deletion through `changedSince`. Returns how many existed.
+   */
+  deleteSnapshots(ids: readonly string[]): Promise<number>;
+  /** One small round trip when nothing changed: what a standby reads to follow the leader. */
+  changedSince(generation: number): Promise<StoreChanges>;
   /** Newest first. */
   history(query: HistoryQuery): Promise<ChangeEvent[]>;
   /** Opaque alert records by key (the alerts module owns their format). */

@@ -10,6 +10,8 @@ import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { createTask } from 'node-cron';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +60,9 @@ interface Composition {
 const OWN_IMAGE = 'registry.example.com/enos-cert-monitor:4.7.11';
 const OWN_ORG = 'o15000000000001';
 const README_RECIPE = 'the README recipe: with-redis, prometheus-operator, own config, registry and label';
+const KUBE_PROMETHEUS = 'stock kube-prometheus: with-redis, prometheus-operator, kube-prometheus';
+const KUBE_PROMETHEUS_STACK = 'kube-prometheus-stack: with-redis, prometheus-operator, kube-prometheus-stack';
+const MONITORING_NAMESPACE = 'monitoring-namespace';
 
 const COMPOSITIONS: Readonly<Record<string, Composition>> = {
   [README_RECIPE]: {
@@ -84,6 +89,11 @@ const COMPOSITIONS: Readonly<Record<string, Composition>> = {
     }),
   },
   'cronjob + redis': { resources: ['overlays/cronjob'], components: ['components/redis'] },
+  [KUBE_PROMETHEUS]: { resources: ['overlays/with-redis'], components: ['components/prometheus-operator', 'components/kube-prometheus'] },
+  [KUBE_PROMETHEUS_STACK]: {
+    resources: ['overlays/with-redis'],
+    components: ['components/prometheus-operator', 'components/kube-prometheus-stack'],
+  },
 };
 
 const SECRET_EXAMPLE = join(BASE_DIR, 'secret.example.yaml');
@@ -121,6 +131,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'deploy-manifests-'));
   for (const target of TARGETS) builds.set(target, await kustomizeBuild(join(KUBERNETES_DIR, target)));
   for (const name of Object.keys(COMPOSITIONS)) builds.set(name, await buildComposition(name));
+  builds.set(MONITORING_NAMESPACE, await kustomizeBuild(join(KUBERNETES_DIR, MONITORING_NAMESPACE)));
 });
 
 afterAll(() => {
@@ -221,6 +232,8 @@ describe('every workload', () => {
         expect(c.resources?.requests?.cpu, `${where} ${c.name}: cpu request`).toBeDefined();
         expect(c.resources?.requests?.memory, `${where} ${c.name}: memory request`).toBeDefined();
         expect(c.resources?.limits?.memory, `${where} ${c.name}: memory limit`).toBeDefined();
+        // Guaranteed memory: not the first evicted when the node runs short.
+        expect(c.resources?.requests?.memory, `${where} ${c.name}: memory request = limit`).toBe(c.resources?.limits?.memory);
       }
     }
   });
@@ -258,6 +271,8 @@ describe('the daemon (base)', () => {
     expect(selects(deployment.spec!.selector.matchLabels, labels)).toBe(true);
     const pdb = findObject(objects, 'PodDisruptionBudget') as KubeObject & IPodDisruptionBudget;
     expect(pdb.spec!.minAvailable).toBe(1);
+    // While Redis is down both pods are unready: they must not block a node drain.
+    expect(pdb.spec!.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
     expect(selects(pdb.spec!.selector?.matchLabels, labels)).toBe(true);
     const antiAffinity = deployment.spec!.template.spec!.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
     expect(antiAffinity?.[0]?.podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
@@ -287,29 +302,50 @@ describe('the daemon (base)', () => {
     expect(service.spec!.ports).toEqual([{ name: 'http', port: DEFAULT_SERVER.port, targetPort: 'http', protocol: 'TCP' }]);
   });
 
-  it('lets the NetworkPolicy through what the config connects to, and scrapes in', () => {
-    const objects = build('base');
-    const deployment = baseDeployment();
+  it('listens on ::, for IPv6-only and dual-stack clusters', () => {
+    const config = configDocument(mountedConfig(build('base'), baseDeployment()).text);
+    expect(configString(config, ['server', 'host'])).toBe('::');
+  });
+
+  it('lets the NetworkPolicy through what the config connects to, and nothing else; scrapes in from Prometheus only', () => {
+    const objects = build(KUBE_PROMETHEUS);
+    const deployment = findObject(objects, 'Deployment');
     const policy = findObject(objects, 'NetworkPolicy', 'enos-cert-monitor') as KubeObject & INetworkPolicy;
     expect(selects(policy.spec!.podSelector?.matchLabels, podTemplate(deployment).metadata?.labels)).toBe(true);
     expect(policy.spec!.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect(policy.spec!.ingress?.flatMap((rule) => rule.ports?.map((p) => p.port))).toEqual(['http']);
+    const [scrape, ...otherIngress] = policy.spec!.ingress!;
+    expect(otherIngress).toEqual([]);
+    expect(scrape!.ports?.map((p) => p.port)).toEqual(['http']);
+    expect(scrape!.from).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+      },
+    ]);
 
-    const openEgress = new Set(
-      policy.spec!.egress!.filter((rule) => rule.to === undefined).flatMap((rule) => rule.ports!.map((p) => `${p.protocol}/${p.port}`)),
-    );
+    const egress = policy.spec!.egress!;
+    // Only DNS goes anywhere; every other port has its destinations.
+    const open = egress.filter((rule) => rule.to === undefined).flatMap((rule) => rule.ports!.map((p) => `${p.protocol}/${p.port}`));
+    expect(open.sort()).toEqual(['TCP/53', 'UDP/53']);
+    const ruleFor = (port: number) => egress.find((rule) => rule.to !== undefined && rule.ports!.some((p) => p.port === port));
     const config = configDocument(mountedConfig(objects, deployment).text);
-    const portOf = (url: string): string => {
-      const parsed = new URL(url);
-      return parsed.port || (parsed.protocol === 'https:' ? '443' : parsed.protocol === 'http:' ? '80' : '');
+    const portOf = (url: string): number => {
+      const parsed = /^[a-z]+:\/\/(?:[^@/]*@)?([^:/]+)(?::(\d+))?/.exec(url)!;
+      return Number(parsed[2] ?? (url.startsWith('https:') ? 443 : 80));
     };
-    const destinations = [
-      configString(config, ['enos', 'baseUrl']),
-      configString(config, ['store', 'redisUrl']),
-      ...configStrings(config, ['alertmanager', 'urls']),
-    ];
-    expect(openEgress).toContain('UDP/53');
-    for (const url of destinations) expect(openEgress, url).toContain(`TCP/${portOf(url)}`);
+    expect(ruleFor(portOf(configString(config, ['enos', 'baseUrl'])))?.to?.map((peer) => peer.ipBlock?.cidr)).toEqual(['0.0.0.0/0', '::/0']);
+    const redisPeers = ruleFor(portOf(configString(config, ['store', 'redisUrl'])))!.to!;
+    const redisPods = podTemplate(findObject(objects, 'StatefulSet', 'redis')).metadata?.labels;
+    expect(redisPeers.some((peer) => peer.namespaceSelector === undefined && selects(peer.podSelector?.matchLabels, redisPods))).toBe(true);
+    for (const url of configStrings(config, ['alertmanager', 'urls'])) {
+      const namespace = /\.([a-z0-9-]+)\.svc/.exec(url)![1]!;
+      expect(ruleFor(portOf(url))?.to, url).toEqual([
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': 'alertmanager' } },
+        },
+      ]);
+    }
   });
 });
 
@@ -386,6 +422,41 @@ describe('overlay with-redis', () => {
     const clients = policy.spec!.ingress![0]!.from![0]!.podSelector?.matchLabels;
     expect(selects(clients, podTemplate(findObject(objects, 'Deployment')).metadata?.labels)).toBe(true);
   });
+
+  it('requires the password of a Secret, which the monitor reads from the same Secret', () => {
+    const objects = build('overlays/with-redis');
+    const redis = container(podTemplate(findObject(objects, 'StatefulSet', 'redis')), 'redis');
+    const args = redis.args!;
+    const secretOf = (c: typeof redis, name: string) => c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+    // Kubernetes substitutes $(NAME) from the container's env when it starts.
+    expect(args[args.indexOf('--requirepass') + 1]).toBe('$(REDIS_PASSWORD)');
+    const secret = secretOf(redis, 'REDIS_PASSWORD');
+    expect(secret).toEqual({ name: 'enos-cert-monitor-redis', key: 'password' });
+    expect(secretOf(redis, 'REDISCLI_AUTH')).toEqual(secret);
+
+    const deployment = findObject(objects, 'Deployment');
+    expect(secretOf(container(podTemplate(deployment)), 'REDIS_PASSWORD')).toMatchObject(secret!);
+    const url = configString(configDocument(mountedConfig(objects, deployment).text), ['store', 'redisUrl']);
+    expect(url).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:-\}@redis:6379\//);
+  });
+
+  it('caps Redis memory below its limit, with room for the fork of an append-only-file rewrite, and never evicts', () => {
+    const statefulSet = findObject(build('overlays/with-redis'), 'StatefulSet', 'redis');
+    const redis = container(podTemplate(statefulSet), 'redis');
+    const args = redis.args!;
+    const maxmemory = /^(\d+)mb$/.exec(args[args.indexOf('--maxmemory') + 1]!);
+    const limit = /^(\d+)Mi$/.exec(String(redis.resources!.limits!.memory));
+    expect(Number(maxmemory![1]) * 1e6).toBeLessThanOrEqual(0.6 * Number(limit![1]) * 2 ** 20);
+    expect(args[args.indexOf('--maxmemory-policy') + 1]).toBe('noeviction');
+  });
+
+  it('has a PodDisruptionBudget that lets a drain move it and never waits for an unready Redis', () => {
+    const objects = build('overlays/with-redis');
+    const pdb = findObject(objects, 'PodDisruptionBudget', 'redis') as KubeObject & IPodDisruptionBudget;
+    expect(selects(pdb.spec!.selector?.matchLabels, podTemplate(findObject(objects, 'StatefulSet', 'redis')).metadata?.labels)).toBe(true);
+    expect(pdb.spec!.maxUnavailable).toBe(1);
+    expect(pdb.spec!.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
+  });
 });
 
 describe('overlay cronjob', () => {
@@ -399,6 +470,15 @@ describe('overlay cronjob', () => {
     expect(container(podTemplate(cronJob())).args).toEqual(['scan', '--format', 'json']);
     // The config it mounts is this build's ConfigMap.
     expect(() => mountedConfig(objects(), cronJob())).not.toThrow();
+  });
+
+  it('fails the Job at once on a config or credential exit code, and does not count a drained node', () => {
+    const spec = cronJob().spec!.jobTemplate.spec!;
+    expect(spec.template.spec!.restartPolicy).toBe('Never');
+    expect(spec.podFailurePolicy?.rules).toEqual([
+      { action: 'FailJob', onExitCodes: { containerName: APP_CONTAINER, operator: 'In', values: [2, 3] } },
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+    ]);
   });
 
   it('runs the pod of the Deployment: same volumes, security context, account, image and resources', () => {
@@ -447,5 +527,46 @@ describe('overlay prometheus-operator', () => {
   it('ships the PrometheusRule of deploy/prometheus unchanged', () => {
     const copy = readFileSync(join(COMPONENTS_DIR, 'prometheus-operator/prometheusrule.yaml'), 'utf8');
     expect(copy).toBe(readFileSync(join(REPO_ROOT, 'deploy/prometheus/prometheusrule.yaml'), 'utf8'));
+  });
+});
+
+describe('stock kube-prometheus and kube-prometheus-stack', () => {
+  it('lets the Prometheus of kube-prometheus discover and scrape this namespace', () => {
+    const objects = build(KUBE_PROMETHEUS);
+    const role = findObject(objects, 'Role', 'prometheus-k8s') as KubeObject & IRole;
+    const binding = findObject(objects, 'RoleBinding', 'prometheus-k8s') as KubeObject & IRoleBinding;
+    const allowed = role.rules!.flatMap((rule) => rule.resources!.map((r) => `${rule.apiGroups![0] || 'core'}/${r}:${rule.verbs.join(',')}`));
+    expect(allowed.sort()).toEqual(
+      ['core/endpoints', 'core/pods', 'core/services', 'discovery.k8s.io/endpointslices'].map((r) => `${r}:get,list,watch`),
+    );
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' }]);
+  });
+
+  it('admits our alerts into alertmanager-main past its own NetworkPolicy, in the namespace of the config URLs', () => {
+    const [policy, ...others] = build(MONITORING_NAMESPACE) as (KubeObject & INetworkPolicy)[];
+    expect(others).toEqual([]);
+    expect(policy!.metadata!.namespace).toBe('monitoring');
+    // The pods of the Alertmanager `main` that kube-prometheus runs.
+    expect(policy!.spec!.podSelector?.matchLabels).toEqual({ 'app.kubernetes.io/name': 'alertmanager', alertmanager: 'main' });
+    const [rule] = policy!.spec!.ingress!;
+    expect(rule!.ports).toEqual([{ port: 9093, protocol: 'TCP' }]);
+    const objects = build(KUBE_PROMETHEUS);
+    const deployment = findObject(objects, 'Deployment');
+    expect(selects(rule!.from![0]!.podSelector?.matchLabels, podTemplate(deployment).metadata?.labels)).toBe(true);
+    expect(rule!.from![0]!.namespaceSelector?.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'enos-cert-monitor' });
+    for (const url of configStrings(configDocument(mountedConfig(objects, deployment).text), ['alertmanager', 'urls'])) {
+      expect(url).toMatch(/^http:\/\/alertmanager-main-\d+\.alertmanager-operated\.monitoring\.svc:9093$/);
+    }
+  });
+
+  it('labels the ServiceMonitor and PrometheusRule for kube-prometheus-stack, which ignores them otherwise', () => {
+    const objects = build(KUBE_PROMETHEUS_STACK);
+    for (const kind of ['ServiceMonitor', 'PrometheusRule']) {
+      expect(findObject(objects, kind).metadata.labels?.release, kind).toBe('kube-prometheus-stack');
+    }
+    for (const other of objects.filter((o) => !o.apiVersion.startsWith('monitoring.coreos.com/'))) {
+      expect(other.metadata.labels?.release, `${other.kind}/${other.metadata.name}`).toBeUndefined();
+    }
   });
 });

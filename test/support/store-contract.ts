@@ -96,6 +96,37 @@ export function describeStoreContract(name: string, makeHarness: () => Promise<S
       );
     });
 
+    it('deletes snapshots but not their history, and lists what changed since a generation', async () => {
+      const start = await store.changedSince(0);
+      expect(start.ids).toBeUndefined();
+      const added = changeEvent(deviceA);
+      await store.commit([
+        { id: idA, expectedVersion: 0, snapshot: snapshot(deviceA), events: [added] },
+        { id: idB, expectedVersion: 0, snapshot: snapshot(deviceB), events: [] },
+        { id: idC, expectedVersion: 0, snapshot: snapshot(deviceC), events: [] },
+      ]);
+      const afterCommits = await store.changedSince(0);
+      expect(afterCommits.generation).toBeGreaterThan(start.generation);
+      const written = await store.changedSince(afterCommits.generation);
+      expect(written).toEqual({ generation: afterCommits.generation, ids: [] });
+
+      expect(await store.deleteSnapshots([idB, idC, 'o9/never-stored'])).toBe(2);
+      expect(await store.deleteSnapshots([idB])).toBe(0);
+      const deleted = await store.changedSince(written.generation);
+      expect([...deleted.ids!].sort()).toEqual([idB, idC].sort());
+      expect(deleted.generation).toBeGreaterThan(written.generation);
+      expect([...(await store.getSnapshots([idA, idB, idC])).keys()]).toEqual([idA]);
+      const ids: string[] = [];
+      for await (const id of store.snapshotIds()) ids.push(id);
+      expect(ids).toEqual([idA]);
+      expect(await store.history({ limit: 10 })).toEqual([added]);
+
+      await store.commit([{ id: idB, expectedVersion: 0, snapshot: snapshot(deviceB), events: [] }]);
+      expect(await store.changedSince(deleted.generation)).toEqual({ generation: deleted.generation + 1, ids: [idB] });
+      // A reader ahead of the store (it was emptied and written again) must read everything.
+      expect((await store.changedSince(deleted.generation + 1_000)).ids).toBeUndefined();
+    });
+
     it('returns the history newest first, by device and up to the limit', async () => {
       const a1 = changeEvent(deviceA, { certSN: 'a1' });
       const a2 = changeEvent(deviceA, { certSN: 'a2', type: 'removed', from: 'valid', to: null });

@@ -76,7 +76,7 @@ describe('parseConfig values', () => {
     expect(config.thresholds).toEqual({ warningDays: 30, criticalDays: 7 });
     expect(config.store).toMatchObject({ keyPrefix: 'enos-cert-monitor:', historyMaxLength: 100_000 });
     expect(config.alertmanager).toMatchObject({ urls: [], resendIntervalSeconds: 60, labels: {}, revokedHoldHours: 24 });
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 9464, statusPage: true });
+    expect(config.server).toEqual({ host: '::', port: 9464, statusPage: true });
     expect(config.metrics.perCertificate).toBe('all');
     expect(config.log.level).toBe('info');
   });

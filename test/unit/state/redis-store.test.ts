@@ -25,6 +25,8 @@ describe('storeKeys', () => {
       events: 'p:{certs}:events',
       alerts: 'p:{certs}:alerts',
       leader: 'p:{certs}:leader',
+      changes: 'p:{certs}:changes',
+      generation: 'p:{certs}:generation',
     });
   });
 });
