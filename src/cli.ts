@@ -30,7 +30,7 @@ Usage:
   enos-cert-monitor scan [-c FILE] [--format table|json] [--fail-on never|warning|critical] [--fail-on-finding NAME,...] [--state STATE,...] [--show-superseded]
   enos-cert-monitor check-config [-c FILE]
   enos-cert-monitor history [-c FILE] [--device ID] [--limit N] [--format table|json]
-  enos-cert-monitor simulate [--host H] [--port N] [--devices N] [--latency-ms N] [--min-certificates N] [--seed N] [--org ID] [--app-key K] [--app-secret S] [--churn] [--churn-seconds N]
+  enos-cert-monitor simulate [--host H] [--port N] [--devices N] [--latency-ms N] [--min-certificates N] [--seed N] [--org ID] [--app-key K] [--app-secret S] [--churn] [--churn-seconds N] [--pem]
   enos-cert-monitor demo [--port N]
   enos-cert-monitor --version | --help
 
