@@ -66,6 +66,19 @@ end
 return deleted
 `;
 
+/**
+ * KEYS: snapshots hash. ARGV: cursor, count. One HSCAN page with the fields only: the values
+ * (the snapshots) never leave Redis. Returns {next cursor, ids...}.
+ */
+const SNAPSHOT_IDS = `
+local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local out = { page[1] }
+for i = 1, #page[2], 2 do
+  out[#out + 1] = page[2][i]
+end
+return out
+`;
+
 /** KEYS: lease key. ARGV: holder, ttlMs. 1 when the holder has the lease afterwards. */
 const ACQUIRE_LEASE = `
 local current = redis.call('GET', KEYS[1])
@@ -101,6 +114,8 @@ export interface ChangeKeys {
 export interface StoreScripts {
   commit(keys: ChangeKeys & { readonly events: string }, args: readonly Arg[]): Promise<number[]>;
   deleteSnapshots(keys: ChangeKeys, ids: readonly string[]): Promise<number>;
+  /** [next cursor, ...ids] */
+  snapshotIds(snapshotsKey: string, cursor: string, count: number): Promise<string[]>;
   acquireLease(leaseKey: string, holder: string, ttlMs: number): Promise<number>;
   releaseLease(leaseKey: string, holder: string): Promise<number>;
 }
@@ -109,6 +124,7 @@ export interface StoreScripts {
 export function defineScripts(client: Redis | Cluster): StoreScripts {
   client.defineCommand('enosCommit', { numberOfKeys: 4, lua: COMMIT });
   client.defineCommand('enosDeleteSnapshots', { numberOfKeys: 4, lua: DELETE_SNAPSHOTS });
+  client.defineCommand('enosSnapshotIds', { numberOfKeys: 1, lua: SNAPSHOT_IDS });
   client.defineCommand('enosAcquireLease', { numberOfKeys: 1, lua: ACQUIRE_LEASE });
   client.defineCommand('enosReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
   // defineCommand adds methods ioredis cannot type; this is the one place that names them.
@@ -117,6 +133,7 @@ export function defineScripts(client: Redis | Cluster): StoreScripts {
   return {
     commit: (keys, args) => call('enosCommit', keys.snapshots, keys.events, keys.changes, keys.generation, ...args),
     // The unused second key keeps KEYS[3] and KEYS[4] where MARK_CHANGED expects them.
+    snapshotIds: (snapshotsKey, cursor, count) => call('enosSnapshotIds', snapshotsKey, cursor, count),
     deleteSnapshots: (keys, ids) => call('enosDeleteSnapshots', keys.snapshots, keys.snapshots, keys.changes, keys.generation, ...ids),
     acquireLease: (leaseKey, holder, ttlMs) => call('enosAcquireLease', leaseKey, holder, ttlMs),
     releaseLease: (leaseKey, holder) => call('enosReleaseLease', leaseKey, holder),
