@@ -43,6 +43,7 @@ export class Daemon {
         clock: monitor.deps.clock,
         log,
         leader: () => this.leader,
+        findings: (cert, state, now) => monitor.audit.findings(cert, state, now),
       });
     }
     if (monitor.store.kind === 'redis') {

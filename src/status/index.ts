@@ -1,5 +1,5 @@
 import { assessCertificates } from '../domain/certificate.js';
-import type { ChangeEvent, Thresholds } from '../domain/types.js';
+import type { Certificate, CertificateState, ChangeEvent, Thresholds } from '../domain/types.js';
 import { reportCertificate } from '../scan/report.js';
 import type { ScanSummary } from '../scan/types.js';
 import type { HttpAnswer, HttpRoutes } from '../server/http-server.js';
@@ -24,6 +24,8 @@ export interface StatusPageDeps {
   readonly historyTimeoutMs?: number;
   /** Whether this replica scans; a standby shows what the leader stored (default: it scans). */
   readonly leader?: () => boolean;
+  /** The audit's findings for a certificate of the fleet (FleetAudit.findings); none without. */
+  readonly findings?: (cert: Certificate, state: CertificateState, now: number) => readonly string[];
 }
 
 /** GET / and /api/v1/*, served next to /metrics; told about every finished scan. */
@@ -168,7 +170,9 @@ class StatusService implements StatusPage {
     for (const { deviceId, position } of picked) {
       const record = this.#deps.fleet.get(deviceId);
       const assessed = record && assessCertificates(record.certificates, now, this.#deps.thresholds)[position];
-      if (record !== undefined && assessed !== undefined) listed.push(reportCertificate(record, assessed));
+      if (record === undefined || assessed === undefined) continue;
+      const findings = this.#deps.findings?.(assessed.cert, assessed.state, now);
+      listed.push({ ...reportCertificate(record, assessed), ...(findings === undefined ? {} : { findings }) });
     }
     return listed;
   }

@@ -110,6 +110,26 @@ describe('status page and API of the running daemon (Redis store)', () => {
     expect(await (await fetch(`http://127.0.0.1:${daemon.port}/`)).text()).toMatch(/<td data-label="Change">revoked<\/td>/);
   });
 
+  it('shows the audit findings: a certificate bound to two devices is shared', async () => {
+    const [first, second] = [...simulator.fleet.devices()].slice(-2);
+    const shared = { certSN: 'shared-on-two', certStatus: 0, expireDate: Date.now() + 10 * 86_400_000, effectiveDate: Date.now() - 86_400_000, issuer: 'CN=One CA', subject: 'CN=twin', issueAuthority: 'RSA', revoker: '', revokerReason: '' };
+    for (const device of [first!, second!]) simulator.fleet.setCertificates(device, [shared]);
+    const { json } = await waitFor(
+      async () => {
+        const answer = await getJson(daemon, '/api/v1/certificates?state=warning&limit=1000');
+        const twins = (answer.json.certificates as (Listed & { findings?: string[] })[]).filter((c) => c.certSN === 'shared-on-two');
+        return twins.length === 2 && twins.every((c) => c.findings?.includes('shared')) ? answer : undefined;
+      },
+      { timeoutMs: 20_000, what: 'both twins with the shared finding' },
+    );
+    expect(json.total).toBeGreaterThanOrEqual(2);
+    const body = await (await fetch(`http://127.0.0.1:${daemon.port}/?state=warning&limit=1000`)).text();
+    const actionTable = /<table class="list" id="action-table">[\s\S]*?<\/table>/.exec(body)![0];
+    const rows = actionTable.split('<tr>').filter((row) => row.includes('>shared-on-two<'));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toContain('<span class="finding">shared</span>');
+  });
+
   it('refuses bad parameters and other methods over HTTP, and answers HEAD', async () => {
     for (const path of ['/api/v1/certificates?limit=-1', '/api/v1/certificates?limit=1&limit=2', '/api/v1/changes?limit=1e9', '/api/v1/status?x=1', '/?offset=abc']) {
       const answer = await getJson(daemon, path);

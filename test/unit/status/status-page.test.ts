@@ -193,6 +193,14 @@ describe('status page', () => {
     expect([...body.matchAll(/data-count="(\d+)"/g)].map((m) => Number(m[1])).slice(0, 5)).toEqual([1, 1, 0, 0, 1]);
   });
 
+  it('shows the audit findings of the listed certificates, in the API too', async () => {
+    const { page } = statusPage({ findings: (cert, state) => (cert.certSN === 'crit' && state === 'critical' ? ['shared', 'weak_signature'] : []) });
+    expect((await get(page, '/')).body).toContain('<span class="finding">shared</span><span class="finding">weak_signature</span>');
+    const { json } = await get(page, '/api/v1/certificates', '?state=critical');
+    expect(json.certificates).toEqual([expect.objectContaining({ certSN: 'crit', findings: ['shared', 'weak_signature'] })]);
+    expect((await get(statusPage().page, '/api/v1/certificates', '?state=critical')).json.certificates[0]).not.toHaveProperty('findings');
+  });
+
   it('says so on a standby replica', async () => {
     const { page } = statusPage({ leader: () => false });
     expect((await get(page, '/')).body).toContain('This replica is a standby');
