@@ -27,10 +27,10 @@ export async function helpText(): Promise<string> {
 
 Usage:
   enos-cert-monitor run [-c FILE]
-  enos-cert-monitor scan [-c FILE] [--format table|json] [--fail-on never|warning|critical] [--fail-on-finding NAME,...] [--state STATE,...] [--show-superseded]
+  enos-cert-monitor scan [-c FILE] [--format table|json] [--fail-on never|warning|critical] [--fail-on-finding NAME,...] [--state STATE,...] [--show-superseded] [--read-only]
   enos-cert-monitor check-config [-c FILE]
   enos-cert-monitor history [-c FILE] [--device ID] [--limit N] [--format table|json]
-  enos-cert-monitor simulate [--host H] [--port N] [--devices N] [--latency-ms N] [--min-certificates N] [--seed N] [--org ID] [--app-key K] [--app-secret S] [--churn] [--churn-seconds N]
+  enos-cert-monitor simulate [--host H] [--port N] [--devices N] [--latency-ms N] [--min-certificates N] [--seed N] [--org ID] [--app-key K] [--app-secret S] [--churn] [--churn-seconds N] [--pem]
   enos-cert-monitor demo [--port N]
   enos-cert-monitor --version | --help
 
@@ -44,8 +44,10 @@ Commands:
                                       key_quality, weak_signature, shared, age, dates_mismatch, unparseable
     --state STATE,...                 table only: ok, warning, critical, expired, revoked (default: all)
     --show-superseded                 table only: list superseded certificates too (default: hidden)
+    --read-only                       query and diff only: no leader lease, writes nothing, sends no alert
                   exit 0; 1 --fail-on level or a named finding reached; 2 invalid config or usage;
-                  3 no device could be queried (credentials, gateway, inventory) or the store does not answer
+                  3 no device could be queried (credentials, gateway, inventory) or the store does not answer;
+                  4 another replica holds the leader lease (named on stderr)
   check-config    validate the config and the files it names, print it with secrets masked
                   exit 0 valid; 2 invalid (one line per problem, naming the key)
   history         recent certificate changes from the Redis store, newest first

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Monitor } from './monitor.js';
 import { startHttpServer, type HttpServer } from './server/http-server.js';
-import { LeaderElection } from './state/leader.js';
+import { LeaderElection, replicaName } from './state/leader.js';
+import type { Fence } from './state/store.js';
 import { createStatusPage, type StatusPage } from './status/index.js';
 import type { Logger } from './util/log.js';
 
@@ -15,13 +14,15 @@ const STORE_CHECK_MS = 5_000;
 
 /**
  * The long-running monitor: HTTP endpoints from the first moment, a warm start from the store,
- * scans on the cron schedule (never overlapping, only on the leader), alerts kept alive between
- * scans, and a shutdown that stops all of it within seconds.
+ * scans on the cron schedule (never overlapping, only on the leader, each under the fence of the
+ * lease it started with and aborted when that lease is lost), alerts kept alive between scans (by
+ * the leader; during a store outage by the replica that led into it, from memory), and a shutdown
+ * that stops all of it within seconds.
  */
 export class Daemon {
   readonly #monitor: Monitor;
   readonly #log: Logger;
-  readonly #leader: LeaderElection | undefined;
+  readonly #leader: LeaderElection;
   readonly #status: StatusPage | undefined;
   #server: HttpServer | undefined;
   #task: ScheduledTask | undefined;
@@ -29,7 +30,7 @@ export class Daemon {
   #storeTimer: NodeJS.Timeout | undefined;
   #followTimer: NodeJS.Timeout | undefined;
   #following: Promise<void> | undefined;
-  #scan: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
+  #scan: { readonly controller: AbortController; readonly fence: Fence; readonly done: Promise<void> } | undefined;
   #stopping = false;
 
   constructor(monitor: Monitor, log: Logger) {
@@ -46,15 +47,14 @@ export class Daemon {
         findings: (cert, state, now) => monitor.audit.findings(cert, state, now),
       });
     }
-    if (monitor.store.kind === 'redis') {
-      this.#leader = new LeaderElection({
-        store: monitor.store,
-        holder: `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
-        leaseMs: monitor.config.store.leaderLeaseSeconds * 1000,
-        log: this.#log,
-        onChange: (leader) => this.#leadershipChanged(leader),
-      });
-    }
+    // With the in-memory store nobody else can hold the lease; taking it all the same gives every write its fence.
+    this.#leader = new LeaderElection({
+      store: monitor.store,
+      holder: replicaName(),
+      leaseMs: monitor.config.store.leaderLeaseSeconds * 1000,
+      log: this.#log,
+      onChange: (fence) => this.#leadershipChanged(fence),
+    });
   }
 
   get port(): number | undefined {
@@ -62,7 +62,7 @@ export class Daemon {
   }
 
   get leader(): boolean {
-    return this.#leader?.leader ?? true;
+    return this.#leader.leader;
   }
 
   async start(): Promise<void> {
@@ -84,13 +84,8 @@ export class Daemon {
     } catch (error) {
       this.#log.warn({ err: error }, 'warm start failed; metrics fill in with the first scan');
     }
-    if (this.#leader === undefined) {
-      metrics.setLeader(true);
-      await this.#monitor.loadAlertState();
-    } else {
-      metrics.setLeader(false);
-      await this.#leader.start();
-    }
+    metrics.setLeader(false);
+    await this.#leader.start();
     this.#task = schedule(config.schedule.cron, () => this.triggerScan('schedule'), {
       timezone: config.schedule.timezone,
       name: 'scan',
@@ -99,18 +94,17 @@ export class Daemon {
     const resendMs = config.alertmanager.resendIntervalSeconds * 1000;
     this.#resendTimer = setInterval(() => void this.#resendAlerts(), resendMs);
     // A standby follows the leader between cron ticks too: removed devices and new answers show within a refresh.
-    if (this.#leader !== undefined) {
-      this.#followTimer = setInterval(() => {
-        if (!this.leader) void this.#followLeader();
-      }, config.store.standbyRefreshSeconds * 1000);
-    }
+    this.#followTimer = setInterval(() => {
+      if (!this.leader) void this.#followLeader();
+    }, config.store.standbyRefreshSeconds * 1000);
     if (config.schedule.runOnStart) void this.triggerScan('start');
   }
 
   /** Starts a scan unless one is running or this replica is not the leader. */
   async triggerScan(reason: 'start' | 'schedule'): Promise<void> {
     if (this.#stopping) return;
-    if (!this.leader) {
+    const fence = this.#leader.fence;
+    if (fence === undefined) {
       await this.#followLeader();
       return;
     }
@@ -119,8 +113,9 @@ export class Daemon {
       return;
     }
     const controller = new AbortController();
+    const lease = { fence, held: () => this.#leader.holds(fence) };
     const done = this.#monitor
-      .scan(controller.signal)
+      .scan(controller.signal, lease)
       .then(
         (report) => {
           this.#status?.scanFinished(report.summary);
@@ -132,11 +127,14 @@ export class Daemon {
       .finally(() => {
         this.#scan = undefined;
       });
-    this.#scan = { controller, done };
+    this.#scan = { controller, fence, done };
     await done;
   }
 
-  /** Graceful: no new scans, the scan in flight aborted and given a moment to store what it has. */
+  /**
+   * Graceful: no new scans, the scan in flight aborted and given a moment to store what it has.
+   * The lease is released only once that scan has stopped writing; otherwise it runs out by itself.
+   */
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
@@ -146,12 +144,13 @@ export class Daemon {
     clearInterval(this.#storeTimer);
     clearInterval(this.#followTimer);
     const scan = this.#scan;
+    let scanStopped = true;
     if (scan !== undefined) {
       scan.controller.abort(new Error('shutdown'));
-      await withTimeout(scan.done, SHUTDOWN_SCAN_GRACE_MS);
+      scanStopped = await withTimeout(scan.done, SHUTDOWN_SCAN_GRACE_MS);
     }
     await withTimeout(this.#monitor.alerts.flush(), SHUTDOWN_FLUSH_MS);
-    await this.#leader?.stop();
+    await this.#leader.stop({ release: scanStopped });
     await this.#server?.close();
     await this.#monitor.close();
     this.#log.info('stopped');
@@ -185,17 +184,28 @@ export class Daemon {
     return up;
   }
 
-  #leadershipChanged(leader: boolean): void {
-    this.#monitor.metrics.setLeader(leader);
-    if (leader) void this.#monitor.loadAlertState();
-    // Only the leader sends alerts: a replica that stopped leading no longer reports any as firing.
+  /**
+   * A scan under a fence that no longer holds the lease stops at once; a new leader reads the alert
+   * state first; a replica that stopped leading no longer reports any alert as firing.
+   */
+  #leadershipChanged(fence: Fence | undefined): void {
+    this.#monitor.metrics.setLeader(fence !== undefined);
+    const scan = this.#scan;
+    if (scan !== undefined && scan.fence !== fence) scan.controller.abort(new Error('the leader lease was lost'));
+    if (fence !== undefined) void this.#monitor.loadAlertState();
     else this.#monitor.metrics.setAlertsFiring([]);
   }
 
+  /**
+   * The leader re-sends and saves; a replica that led when the store became unreachable keeps
+   * re-sending from memory without writing, so no alert ends because Redis is down.
+   */
   async #resendAlerts(): Promise<void> {
-    if (!this.leader || this.#stopping) return;
+    if (this.#stopping) return;
+    const fence = this.#leader.fence;
+    if (fence === undefined && !this.#leader.ledIntoOutage) return;
     try {
-      await this.#monitor.alerts.resend();
+      await this.#monitor.alerts.resend(fence);
       this.#monitor.metrics.setAlertsFiring(this.#monitor.alerts.firing());
     } catch (error) {
       this.#log.warn({ err: error }, 'alert resend failed');
@@ -203,8 +213,16 @@ export class Daemon {
   }
 }
 
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+/** True when `promise` settled within `ms`. */
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
   clearTimeout(timer);
+  return settled;
 }

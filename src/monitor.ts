@@ -1,5 +1,5 @@
 import type { Config } from './config/load.js';
-import { AlertLifecycle } from './alerts/lifecycle.js';
+import { AlertLifecycle, revokedHoldRecords } from './alerts/lifecycle.js';
 import { FleetAudit } from './audit/fleet-audit.js';
 import { createAlertSink } from './alerts/sink.js';
 import type { EnosApi } from './enos/api.js';
@@ -10,10 +10,17 @@ import { runScan, type ScanReport } from './scan/scanner.js';
 import { createStore } from './state/create-store.js';
 import { FleetView } from './state/fleet-view.js';
 import { StoreFollower } from './state/store-follower.js';
-import type { Store } from './state/store.js';
+import type { Fence, Store } from './state/store.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 import { VERSION } from './version.js';
+
+/** The leader lease a scan writes under. */
+export interface ScanLease {
+  readonly fence: Fence;
+  /** Whether the lease is still held under this fence. */
+  held(): boolean;
+}
 
 export interface MonitorDeps {
   readonly log: Logger;
@@ -98,14 +105,20 @@ export class Monitor {
     }
   }
 
-  /** One scan cycle: inventory, queries, diff and store, metrics, then alerts. */
-  async scan(signal: AbortSignal): Promise<ScanReport> {
+  /**
+   * One scan cycle: inventory, queries, diff and store, metrics, then alerts. Without a lease it
+   * is read-only: it diffs against the stored snapshots but writes nothing and sends no alert. A
+   * scan that lost the lease leaves the alerts to the new leader.
+   */
+  async scan(signal: AbortSignal, lease: ScanLease | undefined): Promise<ScanReport> {
     const inventory = openInventory(this.config.inventory, { api: this.#api, log: this.#log, signal });
     const report = await runScan(
       inventory,
       {
         api: this.#api,
         store: this.store,
+        fence: lease?.fence,
+        alertRecordsFor: revokedHoldRecords,
         fleet: this.fleet,
         clock: this.deps.clock,
         log: this.#log.child({ component: 'scan' }),
@@ -119,7 +132,14 @@ export class Monitor {
     if (report.summary.inventoryComplete && !report.summary.aborted) this.#lastCompleteScanStartedAt = report.summary.startedAt;
     this.metrics.scanFinished(report.summary);
     this.#log.info({ ...report.summary, changes: report.events.length }, 'scan finished');
-    await this.alerts.afterScan(report.events);
+    if (lease === undefined) return report;
+    if (report.leaseLost || !lease.held()) {
+      this.#log.warn('the leader lease was lost during the scan: alerts are left to the new leader');
+      return report;
+    }
+    const { devices, inventoryComplete } = report.summary;
+    const verdict = { events: report.events, answered: devices.ok + devices.notFound > 0, inventoryComplete };
+    await this.alerts.afterScan(verdict, lease.fence);
     this.metrics.setAlertsFiring(this.alerts.firing());
     return report;
   }

@@ -12,6 +12,7 @@ command -v prometheus >/dev/null || need_debian+=(prometheus)
 command -v promtool >/dev/null || need_debian+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need_debian+=(prometheus-alertmanager)
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need_debian+=(chromium)
+command -v openssl >/dev/null || need_debian+=(openssl)
 if [ ${#need_debian[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_debian[*]}"
   sudo_cmd=()

@@ -28,7 +28,12 @@ const ALERT_PREFIX = 'alert:';
 const HOLD_PREFIX = 'hold:';
 /** Once written, always there: a store whose records lack it has lost its data (a Redis restarted empty). */
 export const STATE_MARKER_KEY = 'state';
-const STATE_MARKER = JSON.stringify({ v: 1 });
+export const STATE_MARKER = JSON.stringify({ v: 1 });
+
+export const alertRecordKey = (key: string): string => ALERT_PREFIX + key;
+export const holdRecordKey = (key: string): string => HOLD_PREFIX + key;
+export const encodeAlert = (alert: TrackedAlert): string => JSON.stringify({ v: 1, ...alert });
+export const encodeHold = (hold: RevokedHold): string => JSON.stringify({ v: 1, ...hold });
 
 const labelSet = z.record(z.string(), z.string());
 const epochMs = z.number().int().nonnegative();
@@ -59,18 +64,19 @@ const holdRecord = z.object({
 /** The store records of `state`, one at a time (a large state is encoded between other work). */
 export function* encodeState(state: AlertState): Generator<[key: string, record: string]> {
   yield [STATE_MARKER_KEY, STATE_MARKER];
-  for (const [key, alert] of state.alerts) yield [ALERT_PREFIX + key, JSON.stringify({ v: 1, ...alert })];
-  for (const [key, hold] of state.holds) yield [HOLD_PREFIX + key, JSON.stringify({ v: 1, ...hold })];
+  for (const [key, alert] of state.alerts) yield [alertRecordKey(key), encodeAlert(alert)];
+  for (const [key, hold] of state.holds) yield [holdRecordKey(key), encodeHold(hold)];
 }
 
-/** Records that do not parse are skipped with a warning (they are removed by the next write). */
-export function decodeState(records: ReadonlyMap<string, string>, log: Logger): AlertState {
-  const state: AlertState = { alerts: new Map(), holds: new Map() };
+/** Records that do not parse are skipped with a warning and named in `unreadable` (the next write removes them). */
+export function decodeState(records: ReadonlyMap<string, string>, log: Logger): AlertState & { readonly unreadable: string[] } {
+  const state = { alerts: new Map<string, TrackedAlert>(), holds: new Map<string, RevokedHold>(), unreadable: [] as string[] };
   for (const [storeKey, text] of records) {
     if (storeKey === STATE_MARKER_KEY) continue;
     const parsed = parse(storeKey, text);
     if (parsed === undefined) {
       log.warn({ storeKey }, 'ignoring unreadable alert state record');
+      state.unreadable.push(storeKey);
     } else if ('labels' in parsed) {
       const { v: _v, ...alert } = parsed;
       state.alerts.set(alertKey(alert.labels), alert);

@@ -1,6 +1,6 @@
 import { assessCertificates, DAY_MS, type AssessedCertificate } from '../domain/certificate.js';
 import { deviceId, describeDevice } from '../domain/device-id.js';
-import type { ChangeEvent, DeviceRef, Thresholds } from '../domain/types.js';
+import type { Certificate, ChangeEvent, DeviceRef, Thresholds } from '../domain/types.js';
 import type { DeviceRecord } from '../state/fleet-view.js';
 import { withPauses } from '../util/pauses.js';
 import { alertKey, type LabelSet } from './labels.js';
@@ -96,15 +96,15 @@ export function holdKey(hold: Pick<RevokedHold, 'device' | 'certSN'>): string {
   return `${deviceId(hold.device)}/${hold.certSN}`;
 }
 
-/** The hold a `revoked` change event starts; `findRecord` looks the device up as the scan left it. */
-export function holdFromEvent(event: ChangeEvent, findRecord: (id: string) => DeviceRecord | undefined): RevokedHold {
+/** The hold a `revoked` change event starts; `certificates` are the device's as the scan left them. */
+export function holdFromEvent(event: ChangeEvent, certificates: readonly Certificate[] | undefined): RevokedHold {
   const device: DeviceRef = {
     orgId: event.orgId,
     ...(event.assetId ? { assetId: event.assetId } : {}),
     ...(event.productKey ? { productKey: event.productKey } : {}),
     ...(event.deviceKey ? { deviceKey: event.deviceKey } : {}),
   };
-  const cert = findRecord(deviceId(device))?.certificates.find((candidate) => candidate.certSN === event.certSN);
+  const cert = certificates?.find((candidate) => candidate.certSN === event.certSN);
   return {
     device,
     certSN: event.certSN,

@@ -1,11 +1,22 @@
 import type { RawConfig } from '../config/schema.js';
-import type { ChangeEvent, Thresholds } from '../domain/types.js';
+import { deviceId } from '../domain/device-id.js';
+import type { Certificate, ChangeEvent, DeviceRef, Thresholds } from '../domain/types.js';
 import type { FleetView } from '../state/fleet-view.js';
-import type { Store } from '../state/store.js';
+import { LeaseLostError, type Fence, type Store } from '../state/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { withPauses } from '../util/pauses.js';
-import { decodeState, encodeState, STATE_MARKER_KEY, type AlertState, type TrackedAlert } from './alert-state.js';
+import {
+  alertRecordKey,
+  decodeState,
+  encodeAlert,
+  encodeHold,
+  encodeState,
+  holdRecordKey,
+  STATE_MARKER_KEY,
+  type AlertState,
+  type TrackedAlert,
+} from './alert-state.js';
 import type { AlertSink, PostableAlert } from './sink.js';
 import {
   ALERT_KINDS,
@@ -17,7 +28,9 @@ import {
   REVOKED,
   rfc3339,
   type DesiredAlert,
+  type RevokedHold,
 } from './evaluate.js';
+import type { LabelSet } from './labels.js';
 
 /** A resolved alert is re-sent for this long, as Prometheus does, in case a send was lost. */
 export const RESOLVED_RESEND_MS = 15 * 60_000;
@@ -33,6 +46,29 @@ export interface AlertLifecycleOptions {
   readonly log: Logger;
   readonly alertmanager: Pick<RawConfig['alertmanager'], 'resendIntervalSeconds' | 'labels' | 'revokedHoldHours'>;
   readonly thresholds: Thresholds;
+}
+
+/** What a scan lets the alerts decide. */
+export interface ScanVerdict {
+  readonly events: readonly ChangeEvent[];
+  /** At least one device answered: without that, the scan saw nothing and resolves nothing. */
+  readonly answered: boolean;
+  /** The whole inventory was read: a device missing from it is gone, and so are its alerts. */
+  readonly inventoryComplete: boolean;
+}
+
+/**
+ * The revoked holds a device's change events start, as alert-state records: stored in the same
+ * atomic step as the events, so no crash or failover between the commit and the alert loses one.
+ */
+export function revokedHoldRecords(events: readonly ChangeEvent[], certificates: readonly Certificate[]): Map<string, string> {
+  const records = new Map<string, string>();
+  for (const event of events) {
+    if (event.type !== 'revoked') continue;
+    const hold = holdFromEvent(event, certificates);
+    records.set(holdRecordKey(holdKey(hold)), encodeHold(hold));
+  }
+  return records;
 }
 
 /** What one evaluation changed; per-alert lines are debug, these counts by `alertname/severity` info. */
@@ -56,15 +92,21 @@ export interface FiringCount {
 
 /**
  * Turns scan results into Alertmanager alerts over time: which alerts fire, since when, which
- * were resolved and must be re-sent a while. Its state lives in the store so that a restart
- * keeps startsAt and still resolves what cleared meanwhile. Operations run one at a time.
+ * were resolved and must be re-sent a while. Its state lives in the store, one record per alert
+ * and per revoked hold, so that a restart or a failover keeps startsAt and the holds. Records are
+ * merged, never replaced wholesale: a write sets the records this instance changed and removes
+ * only those that their own rule removed (a resolved alert past its re-send window, an expired
+ * hold); a read adopts what others wrote. Every write is fenced by the leader lease. Operations
+ * run one at a time.
  */
 export class AlertLifecycle {
   readonly #options: AlertLifecycleOptions;
   readonly #log: Logger;
   #state: AlertState = { alerts: new Map(), holds: new Map() };
-  /** What the store holds, as last read or written; writes send only the difference. */
-  #persisted = new Map<string, string>();
+  /** Record key → value as the store last held it, as far as this instance knows (read or written). */
+  #written = new Map<string, string>();
+  /** Records removed by their rule, to be removed from the store by the next write. */
+  readonly #removals = new Set<string>();
   #loaded = false;
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -74,23 +116,26 @@ export class AlertLifecycle {
   }
 
   /**
-   * Loads the alert state; rejects when the store cannot be read. Call it again when this instance
-   * becomes the scanning leader: another instance may have changed the state meanwhile.
+   * Reads the alert state and merges it with what this instance tracks; rejects when the store
+   * cannot be read. Call it at start and whenever this instance becomes the leader.
    */
   init(): Promise<void> {
     return this.#serial(() => this.#load());
   }
 
-  /** After each scan: new revoked holds, evaluation, resolution of what cleared, one store write, send all. */
-  afterScan(events: readonly ChangeEvent[]): Promise<void> {
+  /**
+   * After each scan: new revoked holds, evaluation, resolution of what cleared (only of what the
+   * scan saw), one fenced store write, send all.
+   */
+  afterScan(scan: ScanVerdict, fence: Fence): Promise<void> {
     return this.#serial(async () => {
-      await (this.#loaded ? this.#rereadStored() : this.#loadIfNeeded());
+      await this.#loadOrCarryOn();
       const { fleet, clock, alertmanager, thresholds } = this.#options;
       const now = clock.now();
-      for (const event of events) {
+      for (const event of scan.events) {
         if (event.type !== 'revoked') continue;
-        const hold = holdFromEvent(event, (id) => fleet.get(id));
-        this.#state.holds.set(holdKey(hold), hold);
+        const hold = holdFromEvent(event, fleet.get(deviceIdOfEvent(event))?.certificates);
+        this.#setHold(hold);
       }
       this.#dropExpiredHolds(now);
       const desired = await evaluateAlerts({
@@ -101,17 +146,20 @@ export class AlertLifecycle {
         revokedHoldHours: alertmanager.revokedHoldHours,
         extraLabels: alertmanager.labels,
       });
-      const changes = this.#apply(desired, now, () => true);
+      const changes = this.#apply(desired, now, (alert) => this.#scanDecides(alert, scan));
       this.#log.info({ ...changes, firing: desired.size }, 'alerts evaluated');
-      await this.#persist();
+      await this.#persist(fence);
       this.#send(now);
     });
   }
 
-  /** Between scans: expires revoked holds, re-sends firing alerts and recently resolved ones. */
-  resend(): Promise<void> {
+  /**
+   * Between scans: expires revoked holds, re-sends firing alerts and recently resolved ones. With
+   * a fence the state is written too (and written back whole if the store lost it); without one
+   * (the store is unreachable) the alerts are only re-sent, from what this instance knows.
+   */
+  resend(fence: Fence | undefined): Promise<void> {
     return this.#serial(async () => {
-      await this.#loadIfNeeded();
       const now = this.#options.clock.now();
       this.#dropExpiredHolds(now);
       const stillRevoked = revokedAlerts({
@@ -123,7 +171,10 @@ export class AlertLifecycle {
       // Only revoked alerts change without a scan; the others wait for the next evaluation.
       const changes = this.#apply(stillRevoked, now, (alert) => alert.labels.alertname === REVOKED);
       if (changes.resolved > 0) this.#log.info(changes, 'revoked alerts ended');
-      await this.#persist();
+      if (fence !== undefined) {
+        if (!this.#loaded) await this.#loadOrCarryOn();
+        await this.#persist(fence);
+      }
       this.#send(now);
     });
   }
@@ -150,49 +201,49 @@ export class AlertLifecycle {
   }
 
   async #load(): Promise<void> {
-    const records = await this.#options.store.readAlertState();
-    if (!this.#storeLostState(records)) this.#state = decodeState(records, this.#log);
-    this.#persisted = new Map(records);
+    this.#merge(await this.#options.store.readAlertState());
     this.#loaded = true;
     this.#log.info({ alerts: this.#state.alerts.size, revokedHolds: this.#state.holds.size }, 'alert state loaded');
   }
 
-  /**
-   * What the store holds now, for the write to compare with: records it lost since the last write
-   * are written again. An outage changes nothing here; the write fails as well and says so.
-   */
-  async #rereadStored(): Promise<void> {
-    let records: Map<string, string>;
-    try {
-      records = await this.#options.store.readAlertState();
-    } catch {
-      return;
-    }
-    this.#storeLostState(records);
-    this.#persisted = records;
-  }
-
-  /**
-   * Written before, gone now: the store lost its data (a Redis restarted empty). What this instance
-   * tracks is then the best there is: kept, and written back by the next write.
-   */
-  #storeLostState(records: ReadonlyMap<string, string>): boolean {
-    const lost = this.#persisted.has(STATE_MARKER_KEY) && !records.has(STATE_MARKER_KEY);
-    if (lost) {
-      const { alerts, holds } = this.#state;
-      this.#log.warn({ alerts: alerts.size, revokedHolds: holds.size }, 'the store lost the alert state; writing back the alerts tracked here');
-    }
-    return lost;
-  }
-
-  /** A store outage must not stop alerts: carry on in memory and do not overwrite the stored state. */
-  async #loadIfNeeded(): Promise<void> {
-    if (this.#loaded) return;
+  /** A store outage must not stop alerts: carry on with what this instance knows. */
+  async #loadOrCarryOn(): Promise<void> {
     try {
       await this.#load();
     } catch (error) {
-      this.#log.warn({ err: error }, 'alert state not loaded, startsAt of firing alerts may reset');
+      if (!this.#loaded) this.#log.warn({ err: error }, 'alert state not loaded, startsAt of firing alerts may reset');
     }
+  }
+
+  /**
+   * Merges the stored records into the tracked state, record by record: a stored record this
+   * instance has not changed since it last saw the store wins (another leader wrote it); one it
+   * changed and has not written yet is kept; one it wrote that is gone was removed by its rule
+   * elsewhere. A store that lost its data (no marker where one was) gets everything written back.
+   */
+  #merge(records: ReadonlyMap<string, string>): void {
+    const lost = this.#written.has(STATE_MARKER_KEY) && !records.has(STATE_MARKER_KEY);
+    if (lost) {
+      const { alerts, holds } = this.#state;
+      this.#log.warn({ alerts: alerts.size, revokedHolds: holds.size }, 'the store lost the alert state; writing back the alerts tracked here');
+      this.#written = new Map();
+    }
+    const stored = decodeState(records, this.#log);
+    for (const key of stored.unreadable) this.#removals.add(key);
+    mergeRecords(this.#state.alerts, stored.alerts, alertRecordKey, encodeAlert, this.#written, this.#removals);
+    mergeRecords(this.#state.holds, stored.holds, holdRecordKey, encodeHold, this.#written, this.#removals);
+    if (records.has(STATE_MARKER_KEY)) this.#written.set(STATE_MARKER_KEY, records.get(STATE_MARKER_KEY)!);
+  }
+
+  /**
+   * Whether this scan may resolve `alert`: revoked alerts end by their hold only; others when the
+   * scan heard from at least one device, and, when the inventory was not read whole, only for
+   * devices the scan still knows.
+   */
+  #scanDecides(alert: TrackedAlert, scan: ScanVerdict): boolean {
+    if (alert.labels.alertname === REVOKED) return true;
+    if (!scan.answered) return false;
+    return scan.inventoryComplete || this.#options.fleet.get(deviceId(deviceOfLabels(alert.labels))) !== undefined;
   }
 
   /**
@@ -208,6 +259,7 @@ export class AlertLifecycle {
     const changes: AlertChanges = { started: 0, resolved: 0, startedByKind: {}, resolvedByKind: {} };
     for (const [key, alert] of desired) {
       const known = alerts.get(key);
+      this.#removals.delete(alertRecordKey(key));
       if (known !== undefined && known.resolvedAt === undefined) {
         alerts.set(key, { labels: alert.labels, annotations: alert.annotations, startsAt: known.startsAt });
       } else {
@@ -226,43 +278,67 @@ export class AlertLifecycle {
         this.#log.debug({ labels: alert.labels }, 'alert resolved');
       } else if (alert.resolvedAt !== undefined && now - alert.resolvedAt >= RESOLVED_RESEND_MS) {
         alerts.delete(key);
+        this.#removals.add(alertRecordKey(key));
       }
     }
     return changes;
   }
 
+  #setHold(hold: RevokedHold): void {
+    const key = holdKey(hold);
+    this.#state.holds.set(key, hold);
+    this.#removals.delete(holdRecordKey(key));
+  }
+
   #dropExpiredHolds(now: number): void {
     for (const [key, hold] of this.#state.holds) {
-      if (!holdIsActive(hold, now, this.#options.alertmanager.revokedHoldHours)) this.#state.holds.delete(key);
+      if (holdIsActive(hold, now, this.#options.alertmanager.revokedHoldHours)) continue;
+      this.#state.holds.delete(key);
+      this.#removals.add(holdRecordKey(key));
     }
   }
 
-  /** One write with only what changed; a failure is logged and retried with the next write. */
-  async #persist(): Promise<void> {
+  /**
+   * One fenced write: the records that changed since the store last held them, the marker, and
+   * the removals. When the marker was missing (the store lost its data), the rest follows at once.
+   * A failure is logged and the same records are written by the next write.
+   */
+  async #persist(fence: Fence): Promise<void> {
     if (!this.#loaded) return;
-    const records = new Map<string, string>();
-    const set = new Map<string, string>();
-    for await (const [key, value] of withPauses(encodeState(this.#state))) {
-      records.set(key, value);
-      if (this.#persisted.get(key) !== value) set.set(key, value);
-    }
-    const remove = [...this.#persisted.keys()].filter((key) => !records.has(key));
-    if (set.size === 0 && remove.length === 0) return;
-    try {
-      await this.#options.store.writeAlertState(set, remove);
-      this.#persisted = records;
-    } catch (error) {
-      this.#log.warn({ err: error }, 'alert state not saved');
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const set = new Map<string, string>();
+      for await (const [key, value] of withPauses(encodeState(this.#state))) {
+        if (key === STATE_MARKER_KEY || this.#written.get(key) !== value) set.set(key, value);
+      }
+      const remove = [...this.#removals];
+      let stateWasKept: boolean;
+      try {
+        ({ stateWasKept } = await this.#options.store.writeAlertState(set, remove, fence, STATE_MARKER_KEY));
+      } catch (error) {
+        if (error instanceof LeaseLostError) this.#log.info('alert state not saved: another replica holds the leader lease');
+        else this.#log.warn({ err: error }, 'alert state not saved');
+        return;
+      }
+      const wroteEverything = !this.#written.has(STATE_MARKER_KEY);
+      for (const [key, value] of set) this.#written.set(key, value);
+      for (const key of remove) {
+        this.#written.delete(key);
+        this.#removals.delete(key);
+      }
+      if (stateWasKept || wroteEverything) return;
+      this.#log.warn({ alerts: this.#state.alerts.size, revokedHolds: this.#state.holds.size }, 'the store lost the alert state; writing back the alerts tracked here');
+      this.#written = new Map([[STATE_MARKER_KEY, set.get(STATE_MARKER_KEY)!]]);
     }
   }
 
+  /** endsAt never precedes startsAt (which may come from another replica's clock): Alertmanager refuses that. */
   #send(now: number): void {
-    const firingEndsAt = rfc3339(now + ENDS_AT_INTERVALS * this.#options.alertmanager.resendIntervalSeconds * 1000);
+    const firingEndsAt = now + ENDS_AT_INTERVALS * this.#options.alertmanager.resendIntervalSeconds * 1000;
     const alerts: PostableAlert[] = [...this.#state.alerts.values()].map((alert) => ({
       labels: alert.labels,
       annotations: alert.annotations,
       startsAt: rfc3339(alert.startsAt),
-      endsAt: alert.resolvedAt === undefined ? firingEndsAt : rfc3339(alert.resolvedAt),
+      endsAt: rfc3339(Math.max(alert.resolvedAt ?? firingEndsAt, alert.startsAt)),
     }));
     if (alerts.length > 0) this.#options.sink.send(alerts);
   }
@@ -274,3 +350,45 @@ export class AlertLifecycle {
   }
 }
 
+/** See AlertLifecycle.#merge. */
+function mergeRecords<T>(
+  tracked: Map<string, T>,
+  stored: ReadonlyMap<string, T>,
+  recordKey: (key: string) => string,
+  encode: (value: T) => string,
+  written: Map<string, string>,
+  removals: ReadonlySet<string>,
+): void {
+  for (const [key, value] of stored) {
+    const record = recordKey(key);
+    if (removals.has(record)) continue;
+    const mine = tracked.get(key);
+    const changedHere = mine !== undefined && written.get(record) !== encode(mine);
+    if (!changedHere) tracked.set(key, value);
+    written.set(record, encode(value));
+  }
+  for (const [key, mine] of tracked) {
+    const record = recordKey(key);
+    if (stored.has(key) || written.get(record) !== encode(mine)) continue;
+    tracked.delete(key);
+    written.delete(record);
+  }
+}
+
+function deviceOfLabels(labels: LabelSet): DeviceRef {
+  return {
+    orgId: labels.org_id ?? '',
+    ...(labels.asset_id ? { assetId: labels.asset_id } : {}),
+    ...(labels.product_key ? { productKey: labels.product_key } : {}),
+    ...(labels.device_key ? { deviceKey: labels.device_key } : {}),
+  };
+}
+
+function deviceIdOfEvent(event: ChangeEvent): string {
+  return deviceId({
+    orgId: event.orgId,
+    ...(event.assetId ? { assetId: event.assetId } : {}),
+    ...(event.productKey ? { productKey: event.productKey } : {}),
+    ...(event.deviceKey ? { deviceKey: event.deviceKey } : {}),
+  });
+}

@@ -23,7 +23,7 @@ export const demoCommand: Command = async ({ args, stdout, stderr, env }) => {
     return usageError(stderr, error);
   }
   const log = createLogger('info', 'stdout');
-  const simulator = await startSimulator({ port: 0, churnIntervalMs: DEFAULT_CHURN_SECONDS * 1000, log });
+  const simulator = await startSimulator({ port: 0, churnIntervalMs: DEFAULT_CHURN_SECONDS * 1000, pem: true, log });
   try {
     let withSimulator;
     try {

@@ -1,21 +1,24 @@
+import type { Config } from '../config/load.js';
 import { parseFindingList, trippedFindings } from '../audit/finding-gate.js';
 import type { CertificateState } from '../domain/types.js';
-import { Monitor } from '../monitor.js';
+import { Monitor, type ScanLease } from '../monitor.js';
 import { buildReport, failOnCauses, failOnReached, reachedLevel, type FailOn, type JsonReport } from '../scan/report.js';
 import type { ScanReport } from '../scan/scanner.js';
 import { checkStoreTarget } from '../state/store-target.js';
 import { formatTable } from '../scan/table.js';
 import { systemClock } from '../util/clock.js';
+import { LeaderElection, replicaName } from '../state/leader.js';
 import { createLogger } from '../util/log.js';
 import { listOf, oneOf, parseCommand } from './command-line.js';
 import type { Command } from './io.js';
 import { onShutdownSignal } from './signals.js';
-import { storeAnswers } from './store-check.js';
+import { storeAddress, storeAnswers } from './store-check.js';
 
 const SCAN_OPTIONS = {
   format: { type: 'string', default: 'table' },
   'fail-on': { type: 'string', default: 'never' },
   'fail-on-finding': { type: 'string', default: '' },
+  'read-only': { type: 'boolean', default: false },
   state: { type: 'string' },
   'show-superseded': { type: 'boolean', default: false },
 } as const;
@@ -25,7 +28,11 @@ const STATES: readonly CertificateState[] = ['ok', 'warning', 'critical', 'expir
 /** Certificates named when --fail-on trips; the table has the rest. */
 const MAX_CAUSES_SHOWN = 10;
 
-/** Exactly one scan cycle with the daemon's pipeline, a report, and an exit code. */
+/**
+ * Exactly one scan cycle with the daemon's pipeline, a report, and an exit code. It writes under
+ * the leader lease like a daemon replica (exit 4 while another holds it); `--read-only` takes no
+ * lease, writes nothing and sends nothing.
+ */
 export const scanCommand: Command = async (context) => {
   let states: Set<CertificateState> | undefined;
   const parsed = parseCommand(context, SCAN_OPTIONS, (values) => {
@@ -47,10 +54,27 @@ export const scanCommand: Command = async (context) => {
   const monitor = new Monitor(config, { log, clock: systemClock });
   const controller = new AbortController();
   const stopListening = onShutdownSignal(() => controller.abort(new Error('shutdown signal')));
+  let election: LeaderElection | undefined;
   try {
     if (!(await storeAnswers(monitor.store, config, 'scan', stderr))) return 3;
-    await monitor.loadAlertState();
-    const scan = await monitor.scan(controller.signal);
+    let lease: ScanLease | undefined;
+    if (!values['read-only']) {
+      election = new LeaderElection({
+        store: monitor.store,
+        holder: replicaName('scan-'),
+        leaseMs: config.store.leaderLeaseSeconds * 1000,
+        log,
+        onChange: (fence) => {
+          if (fence === undefined) controller.abort(new Error('the leader lease was lost'));
+        },
+      });
+      const refused = await takeLease(election, config, stderr);
+      if (refused !== undefined) return refused;
+      const fence = election.fence!;
+      lease = { fence, held: () => election!.holds(fence) };
+      await monitor.loadAlertState();
+    }
+    const scan = await monitor.scan(controller.signal, lease);
     const report = buildReport(scan, monitor.fleet.records(), systemClock.now(), config.thresholds, monitor.audit);
     stdout.write(
       values.format === 'json'
@@ -69,10 +93,25 @@ export const scanCommand: Command = async (context) => {
     return levelReached || tripped.length > 0 ? 1 : 0;
   } finally {
     stopListening();
+    // The scan has stopped writing by now: the lease can go at once.
+    await election?.stop({ release: true });
     await monitor.close();
     log.flush();
   }
 };
+
+/** Exit 4 naming the holder when another replica holds the lease, 3 when the store does not answer. */
+async function takeLease(election: LeaderElection, config: Config, stderr: NodeJS.WritableStream): Promise<number | undefined> {
+  await election.start();
+  const standing = election.standing;
+  if (standing.state === 'leader') return undefined;
+  if (standing.state === 'standby') {
+    stderr.write(`scan: another replica holds the leader lease: ${standing.holder}; not scanning (--read-only scans without writing)\n`);
+    return 4;
+  }
+  stderr.write(`scan: the store at ${storeAddress(config)} does not answer: the leader lease could not be taken\n`);
+  return 3;
+}
 
 /** No device answered (e.g. bad credentials, gateway unreachable, inventory unreadable). */
 function nothingQueried(scan: ScanReport): boolean {

@@ -26,7 +26,9 @@ export const SIMULATE_HELP = `Options of simulate (the built-in EnOS API simulat
   --app-secret S    application secret clients must use (default ${SIMULATOR_DEFAULTS.appSecret})
   --churn           make the world change: every --churn-seconds a certificate is revoked,
                     one renewed, or one added that expires ${CHURN_EXPIRING_AFTER_MS / 60_000} minutes later, in turn (default off)
-  --churn-seconds N seconds between two changes with --churn (default ${DEFAULT_CHURN_SECONDS})`;
+  --churn-seconds N seconds between two changes with --churn (default ${DEFAULT_CHURN_SECONDS})
+  --pem             real X.509 certificates in cert (default: the serial number), with a mix
+                    that shows every audit finding (weak key, SHA-1, shared, dates off)`;
 
 /** `simulate`: serves the simulator until SIGTERM/SIGINT, then exits 0. */
 export const simulateCommand: Command = async (context) => {
@@ -91,6 +93,7 @@ export function parseSimulateArgs(args: readonly string[]): SimulatorOptions | '
       'app-secret': { type: 'string' },
       churn: { type: 'boolean', default: false },
       'churn-seconds': { type: 'string' },
+      pem: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -101,6 +104,7 @@ export function parseSimulateArgs(args: readonly string[]): SimulatorOptions | '
   if (values['churn-seconds'] !== undefined && !values.churn) throw new Error('--churn-seconds needs --churn');
   return {
     churnIntervalMs: values.churn ? churnSeconds * 1000 : 0,
+    pem: values.pem,
     port: integerFlag('--port', values.port, SIMULATE_DEFAULT_PORT, 0, 65_535),
     devices: integerFlag('--devices', values.devices, SIMULATOR_DEFAULTS.devices, 0, MAX_DEVICES),
     latencyMs: integerFlag('--latency-ms', values['latency-ms'], SIMULATOR_DEFAULTS.latencyMs, 0, MAX_LATENCY_MS),

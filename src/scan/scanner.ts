@@ -6,10 +6,10 @@ import type { EnosApi } from '../enos/api.js';
 import { EnosApiError } from '../enos/outcome.js';
 import type { FleetView } from '../state/fleet-view.js';
 import { pruneRemovedDevices } from '../state/prune.js';
-import type { Store, StoredSnapshot } from '../state/store.js';
+import type { Fence, Store, StoredSnapshot } from '../state/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { commitAnswers, type CommitOutcome, type FreshAnswer } from './commit-buffer.js';
+import { commitAnswers, type AlertRecordsFor, type CommitOutcome, type FreshAnswer } from './commit-buffer.js';
 import { FailureSummary } from './failure-summary.js';
 import { ProgressReporter } from './progress.js';
 import type { DeviceOutcome, FailureReason, ScanResult, ScanSummary } from './types.js';
@@ -41,6 +41,10 @@ export interface ScanObserver {
 export interface ScannerDeps {
   readonly api: Pick<EnosApi, 'listCertificates'>;
   readonly store: Store;
+  /** The leader lease the scan writes under; undefined: a read-only scan that diffs and writes nothing. */
+  readonly fence: Fence | undefined;
+  /** Alert-state records stored in the same atomic step as the change events they depend on. */
+  readonly alertRecordsFor?: AlertRecordsFor;
   readonly fleet: FleetView;
   readonly clock: Clock;
   readonly log: Logger;
@@ -62,6 +66,8 @@ export interface ScanReport {
   readonly outcomes: readonly DeviceOutcome[];
   readonly events: readonly ChangeEvent[];
   readonly inventoryProblems: readonly SourceProblem[];
+  /** The store refused a write: another replica holds the lease. The scan stopped there. */
+  readonly leaseLost: boolean;
 }
 
 const DEFAULT_BATCH_SIZE = 256;
@@ -73,9 +79,12 @@ type Queried =
 /**
  * One scan: every device of the source queried once, at most `concurrency` at a time.
  * Snapshots are read and written in batches; one device's failure never stops the scan;
- * an aborted signal stops new queries and stores what has already been answered.
+ * an aborted signal stops new queries and stores what has already been answered. A write the
+ * store refuses for a lost lease stops the scan at once: nothing more is written.
  */
-export async function runScan(source: DeviceSource, deps: ScannerDeps, signal: AbortSignal): Promise<ScanReport> {
+export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSignal: AbortSignal): Promise<ScanReport> {
+  const leaseLost = new AbortController();
+  const signal = AbortSignal.any([outerSignal, leaseLost.signal]);
   const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE;
   const log = deps.log;
   const startedAt = deps.clock.now();
@@ -115,7 +124,11 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, signal: A
     const batch = awaitingCommit;
     awaitingCommit = [];
     commitChain = commitChain.then(async () => {
+      if (leaseLost.signal.aborted) return void recordUnstored(batch, record, deps);
       const results = await commitAnswers(batch, deps);
+      if (results.some((result) => result.status === 'failed' && result.reason === 'lease_lost')) {
+        leaseLost.abort(new Error('the leader lease was lost'));
+      }
       applyCommits(batch, results, record, deps);
     });
   };
@@ -172,11 +185,18 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, signal: A
   const complete = source.complete && !signal.aborted;
   if (complete) {
     removeUnseen(deps.fleet, seen);
-    await pruneRemovedDevices(deps.store, seen, log);
+    // A read-only scan (no fence) deletes nothing from the store either.
+    if (deps.fence !== undefined) await pruneRemovedDevices(deps.store, seen, deps.fence, log);
   }
   const summary = summarize(outcomes, startedAt, finishedAt, complete, signal.aborted);
   failures.log(log);
-  return { summary, outcomes, events: outcomes.flatMap((o) => o.events), inventoryProblems: source.problems ?? [] };
+  return {
+    summary,
+    outcomes,
+    events: outcomes.flatMap((o) => o.events),
+    inventoryProblems: source.problems ?? [],
+    leaseLost: leaseLost.signal.aborted,
+  };
 }
 
 async function queryDevice(
@@ -195,7 +215,7 @@ async function queryDevice(
   if (signal.aborted) return failed('error', 'aborted', 'scan aborted before the query');
   try {
     const certificates = await deps.api.listCertificates(device, signal);
-    return { kind: 'fresh', answer: { id, device, previous, certificates } };
+    return { kind: 'fresh', answer: { id, device, previous, certificates, obtainedAt: deps.clock.now() } };
   } catch (error) {
     if (error instanceof EnosApiError) {
       const query = error.outcome === 'code_11404' ? 'not_found' : 'error';
@@ -235,6 +255,8 @@ function applyCommits(
     const answer = answers.get(result.id)!;
     if (result.status === 'stored') {
       record({ id: answer.id, device: answer.device, query: 'ok', events: result.events }, answer.certificates);
+    } else if (result.status === 'superseded') {
+      record({ id: answer.id, device: answer.device, query: 'ok', events: [] }, result.certificates);
     } else {
       // Not stored means not diffed durably: keep what is known, the next scan diffs again.
       const kept = answer.previous?.snapshot.certificates ?? deps.fleet.get(answer.id)?.certificates ?? [];
@@ -242,6 +264,16 @@ function applyCommits(
       record({ id, device, query: 'error', reason: result.reason, message: result.message, ...lastAnswer(id, previous, deps), events: [] }, kept);
     }
   }
+}
+
+/** Answers left over once the lease was lost: not stored, so failed like any unstored answer. */
+function recordUnstored(
+  batch: readonly FreshAnswer[],
+  record: (outcome: DeviceOutcome, certificates: readonly Certificate[]) => void,
+  deps: ScannerDeps,
+): void {
+  const message = 'not stored: the leader lease was lost';
+  applyCommits(batch, batch.map((answer) => ({ id: answer.id, status: 'failed', reason: 'lease_lost', message })), record, deps);
 }
 
 function removeUnseen(fleet: FleetView, seen: ReadonlySet<string>): void {

@@ -10,6 +10,7 @@ export type FailureReason =
   | Exclude<Outcome, 'success'>
   | 'store_error'
   | 'store_conflict'
+  | 'lease_lost'
   | 'aborted'
   | 'internal_error';
 

@@ -1,6 +1,7 @@
 import type { DeviceRef } from '../domain/types.js';
 import type { Clock } from '../util/clock.js';
 import { matchesAll, type Condition } from './expression.js';
+import { PemIssuer } from './pem-issuer.js';
 import {
   addedCertSN,
   buildCertificate,
@@ -27,6 +28,8 @@ export interface FleetOptions {
   readonly clock: Clock;
   /** Fewest certificates a generated device has; default 0 (some devices have none). */
   readonly minCertificates?: number;
+  /** Real X.509 PEMs in `cert` (PemIssuer) instead of the serial number. */
+  readonly pem?: boolean;
 }
 
 export interface SearchResult {
@@ -51,6 +54,7 @@ export class Fleet {
   readonly #clock: Clock;
   readonly #generated: number;
   readonly #profiles: CertificateProfiles;
+  readonly #pems: PemIssuer | undefined;
   #highestIndex: number;
   readonly #removed = new Set<number>();
   #removedDescending: number[] = [];
@@ -68,6 +72,7 @@ export class Fleet {
     this.#clock = options.clock;
     this.#generated = options.devices;
     this.#profiles = certificateProfiles(options.minCertificates ?? 0);
+    this.#pems = options.pem === true ? new PemIssuer() : undefined;
     this.#highestIndex = options.devices;
   }
 
@@ -110,7 +115,9 @@ export class Fleet {
   certificates(ref: DeviceRef): readonly RawCertificate[] | undefined {
     const device = this.find(ref);
     if (!device) return undefined;
-    return this.#certificates.get(device.index) ?? deriveCertificates(this.seed, device, this.startTime, this.#profiles);
+    const list = this.#certificates.get(device.index) ?? deriveCertificates(this.seed, device, this.startTime, this.#profiles);
+    if (this.#pems === undefined) return list;
+    return this.#pems.withPems(device, list, () => this.certificates({ orgId: this.orgId, assetId: formatAssetId(device.index - 1) }));
   }
 
   /** Creates a device; being the newest, it comes first in Search Device results. */

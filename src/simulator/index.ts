@@ -38,6 +38,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Fewest certificates a generated device has; default 0 (the mix includes devices without any). */
   minCertificates?: number;
+  /** Real X.509 PEM certificates in `cert`, with a mix that shows every audit finding; default false. */
+  pem?: boolean;
   /** The same seed gives the same fleet; default 1. */
   seed?: number;
   orgId?: string;
@@ -102,7 +104,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const log = (options.log ?? silentLogger).child({ component: 'simulator' });
   const churnIntervalMs = checked('churnIntervalMs', options.churnIntervalMs ?? 0, (n) => Number.isFinite(n) && n >= 0);
 
-  const fleet = new Fleet({ seed, orgId, devices, minCertificates, startTime: clock.now(), clock });
+  const fleet = new Fleet({ seed, orgId, devices, minCertificates, startTime: clock.now(), clock, pem: options.pem === true });
   const faults = new Faults();
   const tokens = new TokenService({ appKey, appSecret, ttlSeconds, clock });
   const stats = emptyStats();

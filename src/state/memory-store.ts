@@ -1,7 +1,20 @@
 import type { ChangeEvent } from '../domain/types.js';
 import type { Clock } from '../util/clock.js';
 import { decodeEvent, decodeSnapshotEntry, encodeEvent, encodeSnapshotEntry } from './codec.js';
-import type { CommitRequest, CommitResult, HistoryQuery, Store, StoreChanges, StoredSnapshot } from './store.js';
+import {
+  fenceHolder,
+  fenceOf,
+  LeaseLostError,
+  type AlertStateWriteResult,
+  type CommitRequest,
+  type CommitResult,
+  type Fence,
+  type HistoryQuery,
+  type LeaseAttempt,
+  type Store,
+  type StoreChanges,
+  type StoredSnapshot,
+} from './store.js';
 
 export interface MemoryStoreOptions {
   readonly historyMaxLength: number;
@@ -9,20 +22,21 @@ export interface MemoryStoreOptions {
 }
 
 interface Lease {
-  readonly holder: string;
+  readonly fence: Fence;
   readonly expiresAt: number;
 }
 
 /**
  * The Store in process memory, with the semantics of RedisStore: values go through the same
- * codec (so callers never share objects with it), commits compare-and-set per device, the
- * history keeps the newest `historyMaxLength` events, the lease expires by the injected clock.
+ * codec (so callers never share objects with it), commits compare-and-set per device (newer
+ * answers win), writes are fenced by the lease, the history keeps the newest `historyMaxLength`
+ * events, the lease expires by the injected clock.
  */
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly #historyMaxLength: number;
   readonly #clock: Clock;
-  readonly #snapshots = new Map<string, { readonly version: number; readonly entry: string }>();
+  readonly #snapshots = new Map<string, { readonly version: number; readonly queriedAt: number; readonly entry: string }>();
   /** Oldest first. */
   #events: { readonly deviceId: string; readonly event: string }[] = [];
   readonly #alerts = new Map<string, string>();
@@ -30,6 +44,7 @@ export class MemoryStore implements Store {
   readonly #changes = new Map<string, number>();
   #generation = 0;
   #lease: Lease | undefined;
+  #lastToken = 0;
   #closed = false;
 
   constructor(options: MemoryStoreOptions) {
@@ -47,8 +62,9 @@ export class MemoryStore implements Store {
     return found;
   }
 
-  async commit(requests: readonly CommitRequest[]): Promise<CommitResult[]> {
+  async commit(requests: readonly CommitRequest[], fence: Fence): Promise<CommitResult[]> {
     this.#assertOpen();
+    this.#assertFence(fence);
     return requests.map((request) => this.#commitOne(request));
   }
 
@@ -62,8 +78,9 @@ export class MemoryStore implements Store {
     yield* [...this.#snapshots.keys()];
   }
 
-  async deleteSnapshots(ids: readonly string[]): Promise<number> {
+  async deleteSnapshots(ids: readonly string[], fence: Fence): Promise<number> {
     this.#assertOpen();
+    this.#assertFence(fence);
     let deleted = 0;
     for (const id of ids) {
       if (!this.#snapshots.delete(id)) continue;
@@ -97,25 +114,34 @@ export class MemoryStore implements Store {
     return new Map(this.#alerts);
   }
 
-  async writeAlertState(set: ReadonlyMap<string, string>, remove: readonly string[]): Promise<void> {
+  async writeAlertState(
+    set: ReadonlyMap<string, string>,
+    remove: readonly string[],
+    fence: Fence,
+    markerKey: string,
+  ): Promise<AlertStateWriteResult> {
     this.#assertOpen();
+    this.#assertFence(fence);
+    const stateWasKept = this.#alerts.has(markerKey);
     // Same order as RedisStore: set first, then remove.
     for (const [key, value] of set) this.#alerts.set(key, value);
     for (const key of remove) this.#alerts.delete(key);
+    return { stateWasKept };
   }
 
-  async acquireLease(holder: string, ttlMs: number): Promise<boolean> {
+  async acquireLease(holder: string, ttlMs: number): Promise<LeaseAttempt> {
     this.#assertOpen();
     const now = this.#clock.now();
-    const current = this.#lease && this.#lease.expiresAt > now ? this.#lease : undefined;
-    if (current && current.holder !== holder) return false;
-    this.#lease = { holder, expiresAt: now + ttlMs };
-    return true;
+    const current = this.#currentLease();
+    if (current && fenceHolder(current.fence) !== holder) return { held: false, holder: fenceHolder(current.fence) };
+    const fence = current?.fence ?? fenceOf(++this.#lastToken, holder);
+    this.#lease = { fence, expiresAt: now + ttlMs };
+    return { held: true, fence };
   }
 
-  async releaseLease(holder: string): Promise<void> {
+  async releaseLease(fence: Fence): Promise<void> {
     this.#assertOpen();
-    if (this.#lease?.holder === holder) this.#lease = undefined;
+    if (this.#currentLease()?.fence === fence) this.#lease = undefined;
   }
 
   async ping(): Promise<void> {
@@ -126,15 +152,26 @@ export class MemoryStore implements Store {
     this.#closed = true;
   }
 
-  #commitOne({ id, expectedVersion, snapshot, events }: CommitRequest): CommitResult {
-    if ((this.#snapshots.get(id)?.version ?? 0) !== expectedVersion) return { status: 'conflict' };
+  #commitOne({ id, expectedVersion, snapshot, events, alertRecords }: CommitRequest): CommitResult {
+    const stored = this.#snapshots.get(id);
+    if (stored !== undefined && stored.queriedAt > snapshot.queriedAt) return { status: 'stale' };
+    if ((stored?.version ?? 0) !== expectedVersion) return { status: 'conflict' };
     const version = expectedVersion + 1;
-    this.#snapshots.set(id, { version, entry: encodeSnapshotEntry(version, snapshot) });
+    this.#snapshots.set(id, { version, queriedAt: snapshot.queriedAt, entry: encodeSnapshotEntry(version, snapshot) });
     this.#markChanged(id);
     for (const event of events) this.#events.push({ deviceId: id, event: encodeEvent(event) });
+    for (const [key, record] of alertRecords ?? []) this.#alerts.set(key, record);
     const excess = this.#events.length - this.#historyMaxLength;
     if (excess > 0) this.#events = this.#events.slice(excess);
     return { status: 'committed', version };
+  }
+
+  #currentLease(): Lease | undefined {
+    return this.#lease && this.#lease.expiresAt > this.#clock.now() ? this.#lease : undefined;
+  }
+
+  #assertFence(fence: Fence): void {
+    if (this.#currentLease()?.fence !== fence) throw new LeaseLostError();
   }
 
   #markChanged(id: string): void {

@@ -1,5 +1,5 @@
 import type { Logger } from '../util/log.js';
-import type { Store } from './store.js';
+import type { Fence, Store } from './store.js';
 
 /** Ids per delete round trip. */
 const DELETE_BATCH = 1_000;
@@ -9,7 +9,7 @@ const DELETE_BATCH = 1_000;
  * replica keeps exporting them. Their change history stays. A failure is logged, not thrown: the
  * next complete scan tries again. Returns how many snapshots were deleted.
  */
-export async function pruneRemovedDevices(store: Store, inventory: ReadonlySet<string>, log: Logger): Promise<number> {
+export async function pruneRemovedDevices(store: Store, inventory: ReadonlySet<string>, fence: Fence, log: Logger): Promise<number> {
   let deleted = 0;
   try {
     let gone: string[] = [];
@@ -17,11 +17,11 @@ export async function pruneRemovedDevices(store: Store, inventory: ReadonlySet<s
       if (inventory.has(id)) continue;
       gone.push(id);
       if (gone.length >= DELETE_BATCH) {
-        deleted += await store.deleteSnapshots(gone);
+        deleted += await store.deleteSnapshots(gone, fence);
         gone = [];
       }
     }
-    deleted += await store.deleteSnapshots(gone);
+    deleted += await store.deleteSnapshots(gone, fence);
   } catch (error) {
     log.warn({ err: error, deleted }, 'removed devices not deleted from the store; the next complete scan retries');
     return deleted;

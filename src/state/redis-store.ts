@@ -4,8 +4,19 @@ import type { ChangeEvent } from '../domain/types.js';
 import type { Logger } from '../util/log.js';
 import { decodeEvent, decodeSnapshotEntry, encodeEvent, encodeSnapshotEntry } from './codec.js';
 import { createRedisClient, describeTarget, watchConnection } from './redis-connection.js';
-import { defineScripts, type StoreScripts } from './redis-scripts.js';
-import type { CommitRequest, CommitResult, HistoryQuery, Store, StoreChanges, StoredSnapshot } from './store.js';
+import { defineScripts, isLeaseLostReply, type StoreScripts } from './redis-scripts.js';
+import {
+  LeaseLostError,
+  type AlertStateWriteResult,
+  type CommitRequest,
+  type CommitResult,
+  type Fence,
+  type HistoryQuery,
+  type LeaseAttempt,
+  type Store,
+  type StoreChanges,
+  type StoredSnapshot,
+} from './store.js';
 
 export type RedisStoreConfig = Pick<
   Config['store'],
@@ -22,6 +33,8 @@ export function storeKeys(keyPrefix: string) {
     events: `${base}events`,
     alerts: `${base}alerts`,
     leader: `${base}leader`,
+    /** The last fencing token handed out with the lease; never expires. */
+    fence: `${base}fence`,
     /** Device id → the generation its snapshot was last written or deleted at. */
     changes: `${base}changes`,
     generation: `${base}generation`,
@@ -59,7 +72,7 @@ export class RedisStore implements Store {
     this.#timeoutMs = config.commandTimeoutMs;
     this.#log = deps.log.child({ component: 'store' });
     this.#client = createRedisClient(config);
-    this.#scripts = defineScripts(this.#client);
+    this.#scripts = defineScripts(this.#client, this.#keys);
     watchConnection(this.#client, this.#log, describeTarget(config));
   }
 
@@ -79,26 +92,26 @@ export class RedisStore implements Store {
     return found;
   }
 
-  async commit(requests: readonly CommitRequest[]): Promise<CommitResult[]> {
+  async commit(requests: readonly CommitRequest[], fence: Fence): Promise<CommitResult[]> {
     if (requests.length === 0) return [];
     // An unreadable entry was reported absent (expected version 0), but the script still sees
     // its version: compare with that one, so the first commit replaces the entry.
     const expected = requests.map(({ id, expectedVersion }) =>
       expectedVersion === 0 ? (this.#unreadableVersions.get(id) ?? 0) : expectedVersion,
     );
-    const args: (string | number)[] = [this.#historyMaxLength];
-    requests.forEach(({ id, snapshot, events }, i) => {
-      args.push(id, expected[i]!, encodeSnapshotEntry(expected[i]! + 1, snapshot), events.length);
+    const args: (string | number)[] = [fence, this.#historyMaxLength];
+    requests.forEach(({ id, snapshot, events, alertRecords }, i) => {
+      args.push(id, expected[i]!, snapshot.queriedAt, encodeSnapshotEntry(expected[i]! + 1, snapshot), events.length);
       for (const event of events) args.push(encodeEvent(event));
+      args.push(alertRecords?.size ?? 0);
+      for (const [key, record] of alertRecords ?? []) args.push(key, record);
     });
-    const outcomes = await this.#roundTrip(
-      'commit',
-      () => this.#scripts.commit(this.#keys, args),
-      { write: true },
-    );
-    return requests.map((request, i) => {
-      if (outcomes[i] !== 1) return { status: 'conflict' };
+    const outcomes = await this.#fenced('commit', () => this.#scripts.commit(args));
+    return requests.map((request, i): CommitResult => {
+      // Whatever the outcome, the entry is no longer the unreadable one remembered (a re-read tells).
       this.#unreadableVersions.delete(request.id);
+      if (outcomes[i] === 2) return { status: 'stale' };
+      if (outcomes[i] !== 1) return { status: 'conflict' };
       return { status: 'committed', version: expected[i]! + 1 };
     });
   }
@@ -115,16 +128,16 @@ export class RedisStore implements Store {
     let cursor = '0';
     do {
       const [next, ...ids] = await this.#roundTrip('snapshot ids', () =>
-        this.#scripts.snapshotIds(this.#keys.snapshots, cursor, SNAPSHOT_IDS_PAGE),
+        this.#scripts.snapshotIds(cursor, SNAPSHOT_IDS_PAGE),
       );
       yield* ids;
       cursor = next!;
     } while (cursor !== '0');
   }
 
-  async deleteSnapshots(ids: readonly string[]): Promise<number> {
+  async deleteSnapshots(ids: readonly string[], fence: Fence): Promise<number> {
     if (ids.length === 0) return 0;
-    return this.#roundTrip('delete snapshots', () => this.#scripts.deleteSnapshots(this.#keys, ids), { write: true });
+    return this.#fenced('delete snapshots', () => this.#scripts.deleteSnapshots(fence, ids));
   }
 
   async changedSince(generation: number): Promise<StoreChanges> {
@@ -183,33 +196,39 @@ export class RedisStore implements Store {
   }
 
   /**
-   * In pieces of ALERT_RECORDS_PER_WRITE, none holding the event loop for long. The records are
-   * independent of each other, so a write cut short leaves a mix that the next write completes.
+   * In pieces of ALERT_RECORDS_PER_WRITE, none holding the event loop for long, each fenced. The
+   * records are independent of each other, so a write cut short leaves a mix that the next write completes.
    */
-  async writeAlertState(set: ReadonlyMap<string, string>, remove: readonly string[]): Promise<void> {
+  async writeAlertState(
+    set: ReadonlyMap<string, string>,
+    remove: readonly string[],
+    fence: Fence,
+    markerKey: string,
+  ): Promise<AlertStateWriteResult> {
     const entries = [...set];
-    for (let i = 0; i < entries.length; i += ALERT_RECORDS_PER_WRITE) {
-      const fields = entries.slice(i, i + ALERT_RECORDS_PER_WRITE).flat();
-      await this.#roundTrip('HSET', () => this.#client.hset(this.#keys.alerts, ...fields), { write: true });
+    let stateWasKept = true;
+    for (let i = 0; i === 0 || i < entries.length + remove.length; i += ALERT_RECORDS_PER_WRITE) {
+      const setting = entries.slice(i, i + ALERT_RECORDS_PER_WRITE);
+      const removing = remove.slice(Math.max(0, i - entries.length), Math.max(0, i + ALERT_RECORDS_PER_WRITE - entries.length));
+      const args = [fence, markerKey, setting.length, ...setting.flat(), ...removing];
+      const kept = await this.#fenced('alert state', () => this.#scripts.writeAlertState(args));
+      if (i === 0) stateWasKept = kept === 1;
     }
-    for (let i = 0; i < remove.length; i += ALERT_RECORDS_PER_WRITE) {
-      const fields = remove.slice(i, i + ALERT_RECORDS_PER_WRITE);
-      await this.#roundTrip('HDEL', () => this.#client.hdel(this.#keys.alerts, ...fields), { write: true });
-    }
+    return { stateWasKept };
   }
 
-  async acquireLease(holder: string, ttlMs: number): Promise<boolean> {
+  async acquireLease(holder: string, ttlMs: number): Promise<LeaseAttempt> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const held = await this.#roundTrip(
+    const [held, value] = await this.#roundTrip(
       'acquire lease',
-      () => this.#scripts.acquireLease(this.#keys.leader, holder, ttl),
+      () => this.#scripts.acquireLease(holder, ttl),
       { write: true },
     );
-    return held === 1;
+    return held === 1 ? { held: true, fence: value } : { held: false, holder: value };
   }
 
-  async releaseLease(holder: string): Promise<void> {
-    await this.#roundTrip('release lease', () => this.#scripts.releaseLease(this.#keys.leader, holder), {
+  async releaseLease(fence: Fence): Promise<void> {
+    await this.#roundTrip('release lease', () => this.#scripts.releaseLease(fence), {
       write: true,
     });
   }
@@ -242,6 +261,15 @@ export class RedisStore implements Store {
     });
   }
 
+  /** A write script: its refusal of a stale fence becomes LeaseLostError. */
+  async #fenced<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#roundTrip(operation, send, { write: true });
+    } catch (error) {
+      throw isLeaseLostReply(error) ? new LeaseLostError() : error;
+    }
+  }
+
   /** Every field of a hash, a page per round trip, each once (HSCAN may repeat one while the hash is rehashed). */
   async *#hashEntries(key: string): AsyncIterable<[string, string]> {
     const seen = new Set<string>();
@@ -270,7 +298,9 @@ export class RedisStore implements Store {
     return this.#ready;
   }
 
+  /** Also keeps the remembered version of an unreadable entry current: set, replaced or forgotten with each read. */
   #decodeSnapshot(id: string, raw: string | null): StoredSnapshot | undefined {
+    this.#unreadableVersions.delete(id);
     if (raw === null) return undefined;
     try {
       return { id, ...decodeSnapshotEntry(raw) };

@@ -5,14 +5,14 @@ import type { AlertSink, PostableAlert } from '../../src/alerts/sink.js';
 import { AlertLifecycle } from '../../src/alerts/lifecycle.js';
 import { DAY_MS } from '../../src/domain/certificate.js';
 import { deviceId } from '../../src/domain/device-id.js';
-import type { Certificate, DeviceRef } from '../../src/domain/types.js';
+import type { Certificate, ChangeEvent, DeviceRef } from '../../src/domain/types.js';
 import { FleetView } from '../../src/state/fleet-view.js';
 import { RedisStore } from '../../src/state/redis-store.js';
 import { systemClock, type Clock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { startAlertmanager, type AlertmanagerAlert, type AlertmanagerServer } from '../support/alertmanager.js';
 import { waitFor } from '../support/wait.js';
-import { revokedEvent } from '../support/store-fixtures.js';
+import { heldFence, revokedEvent } from '../support/store-fixtures.js';
 
 const redisUrl = inject('redisUrl');
 const RESEND_SECONDS = 30;
@@ -70,7 +70,10 @@ describe('alerts against two real Alertmanagers and Redis', () => {
     });
     const put = (device: DeviceRef, certificates: Certificate[]): void =>
       fleet.set({ id: deviceId(device), device, query: 'ok', certificates });
-    return { orgId, fleet, put, lifecycle, sink, keyPrefix };
+    /** afterScan of a scan that heard from every device, under the test's lease. */
+    const scanned = async (events: ChangeEvent[] = []): Promise<void> =>
+      lifecycle.afterScan({ events, answered: true, inventoryComplete: true }, heldFence(await store.acquireLease('alerts-test', 600_000)));
+    return { orgId, fleet, put, lifecycle, scanned, sink, keyPrefix };
   }
 
   const activeFor = async (am: AlertmanagerServer, orgId: string): Promise<AlertmanagerAlert[]> =>
@@ -98,7 +101,7 @@ describe('alerts against two real Alertmanagers and Redis', () => {
   });
 
   it('pushes exactly the expected alerts, with exactly their labels, to both Alertmanagers', async () => {
-    const { orgId, put, lifecycle } = setup();
+    const { orgId, put, lifecycle, scanned } = setup();
     put({ orgId, assetId: 'warn' }, [certificate('w', 20)]);
     put({ orgId, productKey: 'p1', deviceKey: 'd1' }, [certificate('c', 3)]);
     put({ orgId, assetId: 'gone' }, [certificate('x', -1, 'expired')]);
@@ -106,7 +109,7 @@ describe('alerts against two real Alertmanagers and Redis', () => {
     put({ orgId, assetId: 'renewed' }, [certificate('old', 10), certificate('new', 365)]);
     put({ orgId, assetId: 'baseline' }, [certificate('r', 90, 'revoked')]);
     await lifecycle.init();
-    await lifecycle.afterScan([]);
+    await scanned();
 
     const expected = [
       { alertname: 'EnosCertificateExpiring', severity: 'critical', org_id: orgId, product_key: 'p1', device_key: 'd1', cert_sn: 'c', cluster: 'it' },
@@ -132,26 +135,26 @@ describe('alerts against two real Alertmanagers and Redis', () => {
   });
 
   it('a renewal resolves the expiring alert on both', async () => {
-    const { orgId, put, lifecycle } = setup();
+    const { orgId, put, scanned } = setup();
     const device = { orgId, assetId: 'a1' };
     put(device, [certificate('old', 20)]);
-    await lifecycle.afterScan([]);
+    await scanned();
     for (const am of [first, second]) await waitFor(async () => (await activeFor(am, orgId)).length === 1);
 
     put(device, [certificate('old', 20), certificate('new', 365)]);
-    await lifecycle.afterScan([]);
+    await scanned();
     for (const am of [first, second]) {
       await waitFor(async () => (await activeFor(am, orgId)).length === 0, { what: 'the expiring alert to resolve' });
     }
   });
 
   it('a revocation raises the revoked alert on both', async () => {
-    const { orgId, put, lifecycle } = setup();
+    const { orgId, put, scanned } = setup();
     const device = { orgId, assetId: 'a1' };
     put(device, [certificate('sn', 200.5)]);
-    await lifecycle.afterScan([]);
+    await scanned();
     put(device, [certificate('sn', 200.5, 'revoked')]);
-    await lifecycle.afterScan([revokedEvent(device, 'sn')]);
+    await scanned([revokedEvent(device, 'sn')]);
 
     for (const am of [first, second]) {
       const [alert] = await waitFor(async () => {
@@ -174,14 +177,14 @@ describe('alerts against two real Alertmanagers and Redis', () => {
     const tenMinutesAgo: Clock = { now: () => Date.now() - 10 * 60_000 };
     const before = setup(tenMinutesAgo);
     before.put({ orgId: before.orgId, assetId: 'a1' }, [certificate('sn', 3)]);
-    await before.lifecycle.afterScan([]);
+    await before.scanned();
     const startedAt = before.sink.sent[0]?.startsAt;
     expect(startedAt).toBeDefined();
 
     const after = setup(systemClock, before.keyPrefix); // a new process: new store client, new lifecycle
     after.put({ orgId: before.orgId, assetId: 'a1' }, [certificate('sn', 3)]);
     await after.lifecycle.init();
-    await after.lifecycle.afterScan([]);
+    await after.scanned();
     expect(after.sink.sent.map((alert) => alert.startsAt)).toEqual([startedAt]);
     for (const am of [first, second]) {
       const [alert] = await waitFor(async () => {
@@ -195,9 +198,9 @@ describe('alerts against two real Alertmanagers and Redis', () => {
   it('delivers to one Alertmanager while the other is down, and counts the failure', async () => {
     await second.stop();
     Object.assign(outcomes, { success: 0, failure: 0, dropped: 0 });
-    const { orgId, put, lifecycle } = setup();
+    const { orgId, put, scanned } = setup();
     put({ orgId, assetId: 'a1' }, [certificate('sn', 3)]);
-    await lifecycle.afterScan([]); // the stopped one is first in the URL list
+    await scanned(); // the stopped one is first in the URL list
 
     await waitFor(async () => (await activeFor(first, orgId)).length === 1, { what: 'delivery to the running Alertmanager' });
     expect(outcomes.failure).toBe(0); // still retrying the stopped one: it did not hold up the other

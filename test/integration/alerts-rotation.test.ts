@@ -8,6 +8,7 @@ import { MemoryStore } from '../../src/state/memory-store.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { startAlertmanager, type AlertmanagerServer } from '../support/alertmanager.js';
+import { heldFence } from '../support/store-fixtures.js';
 import { waitFor } from '../support/wait.js';
 
 const FIRING = 1_200;
@@ -18,6 +19,7 @@ describe('more firing alerts than queueCapacity, against a real Alertmanager', (
   let am: AlertmanagerServer;
   let client: AlertmanagerClient;
   let lifecycle: AlertLifecycle;
+  let store: MemoryStore;
   const outcomes = { success: 0, failure: 0, dropped: 0 };
 
   beforeAll(async () => {
@@ -40,8 +42,9 @@ describe('more firing alerts than queueCapacity, against a real Alertmanager', (
         ],
       });
     }
+    store = new MemoryStore({ historyMaxLength: 10, clock: systemClock });
     lifecycle = new AlertLifecycle({
-      store: new MemoryStore({ historyMaxLength: 10, clock: systemClock }),
+      store,
       fleet,
       sink: client,
       clock: systemClock,
@@ -57,9 +60,10 @@ describe('more firing alerts than queueCapacity, against a real Alertmanager', (
   });
 
   it('delivers every one within a few resend intervals, and none expires while it keeps firing', async () => {
+    const fence = heldFence(await store.acquireLease('rotation-test', 600_000));
     await lifecycle.init();
-    await lifecycle.afterScan([]);
-    const resends = setInterval(() => void lifecycle.resend(), RESEND_SECONDS * 1000);
+    await lifecycle.afterScan({ events: [], answered: true, inventoryComplete: true }, fence);
+    const resends = setInterval(() => void lifecycle.resend(fence), RESEND_SECONDS * 1000);
     try {
       const startedAt = Date.now();
       await waitFor(async () => (await am.alerts()).length === FIRING, {

@@ -42,7 +42,7 @@ describe('scan', () => {
     const expectedCount = [...Array(30).keys()].reduce((n, i) => n + (simulator.fleet.certificates(simulator.fleet.device(i + 1)!)?.length ?? 0), 0);
     expect(certificates).toHaveLength(expectedCount);
     expect(Object.keys(certificates[0]!).sort()).toEqual(
-      ['orgId', 'assetId', 'productKey', 'deviceKey', 'certSN', 'status', 'notBefore', 'notAfter', 'daysLeft', 'state', 'superseded'].sort(),
+      ['orgId', 'assetId', 'productKey', 'deviceKey', 'certSN', 'status', 'notBefore', 'notAfter', 'daysLeft', 'state', 'superseded', 'findings'].sort(),
     );
     expect(new Set(certificates.map((c) => c.state))).toEqual(new Set(['ok', 'warning', 'critical', 'expired', 'revoked']));
   });

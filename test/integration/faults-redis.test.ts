@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { deviceId } from '../../src/domain/device-id.js';
-import { decodeEvent, decodeSnapshotEntry } from '../../src/state/codec.js';
+import { decodeSnapshotEntry } from '../../src/state/codec.js';
 import { storeKeys } from '../../src/state/redis-store.js';
 import { cleanupAfterEach } from '../support/cleanup.js';
-import { startAlertmanager, type AlertmanagerServer } from '../support/alertmanager.js';
+import { startAlertmanager } from '../support/alertmanager.js';
 import { runCli, writeConfig } from '../support/cli.js';
 import { sample, startDaemon, type TestDaemon } from '../support/daemon.js';
+import { storedEvents, waitForAlerts } from '../support/fault-observers.js';
 import { devicePicker, healthy } from '../support/monitor.js';
 import { redisCommand, startRedis, type RedisServer } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -43,14 +44,6 @@ const changes = (body: string) => sample(body, 'enos_certificate_changes_total')
 /** Raw commands on a fresh connection: they work on either side of a Redis restart. */
 async function hlen(server: RedisServer, key: string): Promise<number> {
   return Number(await redisCommand(server.port, 'HLEN', key));
-}
-
-async function storedEvents(server: RedisServer, key: string): Promise<string[]> {
-  const entries = (await redisCommand(server.port, 'XRANGE', key, '-', '+')) as Array<[string, string[]]>;
-  return entries.map(([, fields]) => {
-    const event = decodeEvent(fields[fields.indexOf('e') + 1]!);
-    return `${event.type}:${event.certSN}`;
-  });
 }
 
 /** /readyz answers 503 while Redis is gone, and does so promptly, not after a hang; /healthz stays 200. */
@@ -180,15 +173,3 @@ ${store}
     expect(await hlen(server, keys.snapshots)).toBe(300);
   });
 });
-
-/** Active alerts of this run once there are `count` of them: fingerprint → startsAt. */
-async function waitForAlerts(am: AlertmanagerServer, run: string, count: number): Promise<Record<string, string>> {
-  const alerts = await waitFor(
-    async () => {
-      const found = (await am.alerts()).filter((alert) => alert.labels.run === run);
-      return found.length === count ? found : undefined;
-    },
-    { timeoutMs: 10_000, what: `${count} alerts in Alertmanager` },
-  );
-  return Object.fromEntries(alerts.map((alert) => [alert.fingerprint, alert.startsAt]).sort());
-}

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/domain/certificate.js';
+import type { Certificate, X509Summary } from '../../src/domain/types.js';
 import type { PerCertificateMode } from '../../src/metrics/fleet-series.js';
 import { MonitorMetrics } from '../../src/metrics/monitor-metrics.js';
 import { startHttpServer, type HttpServer } from '../../src/server/http-server.js';
@@ -57,8 +59,15 @@ function actionFleet(fleet: FleetView, orgId: string): void {
   fleet.set(record({ orgId, assetId: 'd2' }, [cert('past', 0, inDays(-1))]));
   fleet.set(record({ orgId, assetId: 'd3' }, [cert('rev', 0, { ...inDays(100), status: 'revoked' })]));
   fleet.set(record({ orgId, assetId: 'd4' }, [cert('old', 0, inDays(5)), cert('new', 0, inDays(300))]));
-  fleet.set(record({ orgId, assetId: 'd5' }, [cert('healthy', 0, inDays(200))]));
-  fleet.set(record({ orgId, assetId: 'd6' }, [cert('in-60', 0, inDays(60))]));
+  fleet.set(record({ orgId, assetId: 'd5' }, [withPem(cert('healthy', 0, inDays(200)), { keyBits: 1024 })]));
+  fleet.set(record({ orgId, assetId: 'd6' }, [withPem(cert('in-60', 0, inDays(60)), { signatureAlgorithm: 'sha1WithRSAEncryption' })]));
+}
+
+/** The certificate as read from a PEM (with an RSA-2048 key and a SHA-256 signature unless told otherwise). */
+function withPem(certificate: Certificate, pem: Partial<X509Summary>): Certificate {
+  const { notBefore, notAfter, certSN } = certificate;
+  const fingerprintSha256 = createHash('sha256').update(certSN).digest('hex');
+  return { ...certificate, pem: { keyAlgorithm: 'rsa', keyBits: 2048, signatureAlgorithm: 'sha256WithRSAEncryption', fingerprintSha256, notBefore: notBefore!, notAfter, ...pem } };
 }
 
 describe('/metrics scraped by a real Prometheus', () => {
@@ -185,6 +194,25 @@ describe('/metrics scraped by a real Prometheus', () => {
       const expected = mode === 'none' ? [] : ['past', 'warn-10', 'rev'];
       expect(rows.map((r) => r.metric.subject_cn)).toEqual(expected);
       expect(rows.map((r) => r.metric.issuer_cn)).toEqual(expected.map(() => 'EnOS CA'));
+    });
+
+    it('counts the certificates with each audit finding, every finding with a bar', async () => {
+      const answer = await panel('Certificates with audit findings, by finding');
+      const byFinding = Object.fromEntries((answer.data?.result ?? []).map((r) => [r.metric.finding, r.value[1]]));
+      expect(byFinding).toEqual({ key_quality: '1', weak_signature: '1', shared: '0', age: '0', dates_mismatch: '0', unparseable: '0' });
+    });
+
+    it('lists the certificates with findings where per-certificate series exist', async () => {
+      const answer = await panel('Audit findings per certificate');
+      const rows = (answer.data?.result ?? []).map((r) => `${r.metric.cert_sn}:${r.metric.finding}`).sort();
+      // expiring shows only warning and critical certificates: both of these are ok.
+      expect(rows).toEqual(mode === 'all' ? ['healthy:key_quality', 'in-60:weak_signature'] : []);
+    });
+
+    it('forecasts the renewals due per window, cumulative', async () => {
+      const answer = await panel('Expiry forecast');
+      const byWindow = Object.fromEntries((answer.data?.result ?? []).map((r) => [r.metric.within_days, r.value[1]]));
+      expect(byWindow).toEqual({ '7': '0', '30': '1', '90': '2', '180': '2', '365': '4' });
     });
 
     it('counts devices by state once, as the leader sees them', async () => {

@@ -110,18 +110,22 @@ describe('Redis behind Sentinel', () => {
     const standby = new RedisStore(config, { log: silentLogger });
     defer(() => leader.close());
     defer(() => standby.close());
-    expect(await leader.acquireLease('replica-a', 60_000)).toBe(true);
-    expect(await standby.acquireLease('replica-b', 60_000)).toBe(false);
+    const held = await leader.acquireLease('replica-a', 60_000);
+    expect(held).toMatchObject({ held: true });
+    expect(await standby.acquireLease('replica-b', 60_000)).toEqual({ held: false, holder: 'replica-a' });
     await awaitReplicated((await set.master()).port);
 
     await set.killMasterAndAwaitFailover();
 
-    await waitFor(() => leader.acquireLease('replica-a', 60_000).catch(() => false), {
+    const renewed = await waitFor(async () => ((await leader.acquireLease('replica-a', 60_000).catch(() => undefined))?.held ? true : undefined), {
       timeoutMs: 15_000,
       what: 'the holder to renew its lease on the promoted replica',
     });
-    expect(await standby.acquireLease('replica-b', 60_000)).toBe(false);
-    expect(await redisCommand((await set.master()).port, 'GET', storeKeys(keyPrefix).leader)).toBe('replica-a');
+    expect(renewed).toBe(true);
+    // Renewed, not taken anew: the same fence, so writes made under it before the failover stay valid.
+    expect(await leader.acquireLease('replica-a', 60_000)).toEqual(held);
+    expect(await standby.acquireLease('replica-b', 60_000)).toEqual({ held: false, holder: 'replica-a' });
+    expect(await redisCommand((await set.master()).port, 'GET', storeKeys(keyPrefix).leader)).toBe(held.held ? held.fence : '');
   });
 });
 

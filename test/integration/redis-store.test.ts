@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../../src/util/log.js';
 import { captureLog } from '../support/capture-log.js';
 import { redisCommand, startRedis, type RedisServer } from '../support/redis.js';
 import { describeStoreContract } from '../support/store-contract.js';
-import { certificate, changeEvent, snapshot } from '../support/store-fixtures.js';
+import { certificate, changeEvent, heldFence, snapshot } from '../support/store-fixtures.js';
 import { waitFor } from '../support/wait.js';
 
 const redisUrl = inject('redisUrl');
@@ -26,6 +26,11 @@ function openStore(config: Partial<RedisStoreConfig> & { keyPrefix: string }, lo
 
 function device(n: number): DeviceRef {
   return { orgId: 'o1', assetId: `asset-${n}` };
+}
+
+/** A long lease for the writes of one test. */
+async function leaseFor(store: RedisStore): Promise<string> {
+  return heldFence(await store.acquireLease('writer', 600_000));
 }
 
 function firstCommit(d: DeviceRef, events = [changeEvent(d)]): CommitRequest {
@@ -55,6 +60,7 @@ describe('RedisStore', () => {
   it('reads a batch with one HMGET and commits a batch with one script call', async () => {
     const keyPrefix = freshPrefix();
     const store = openStore({ keyPrefix });
+    const fence = await leaseFor(store);
     const monitor = await raw.monitor();
     const seen: { command: string; args: string[]; source: string }[] = [];
     monitor.on('monitor', (_time: string, [command, ...args]: string[], source: string) =>
@@ -65,7 +71,7 @@ describe('RedisStore', () => {
       const before = store.roundTrips;
       expect(await store.getSnapshots(devices.map(deviceId))).toEqual(new Map());
       const twoEvents = (d: DeviceRef) => firstCommit(d, [changeEvent(d), changeEvent(d, { certSN: 'sn-2' })]);
-      const results = await store.commit(devices.map(twoEvents));
+      const results = await store.commit(devices.map(twoEvents), fence);
       expect(results.every((r) => r.status === 'committed')).toBe(true);
       expect(store.roundTrips - before).toBe(2);
 
@@ -88,9 +94,10 @@ describe('RedisStore', () => {
     const keyPrefix = freshPrefix();
     const one = openStore({ keyPrefix });
     const two = openStore({ keyPrefix });
+    const fence = await leaseFor(one);
     try {
       const devices = Array.from({ length: 20 }, (_, i) => device(i));
-      await one.commit(devices.map((d) => firstCommit(d, [])));
+      await one.commit(devices.map((d) => firstCommit(d, [])), fence);
       const change = (d: DeviceRef): CommitRequest => ({
         id: deviceId(d),
         expectedVersion: 1,
@@ -98,7 +105,7 @@ describe('RedisStore', () => {
         events: [changeEvent(d, { certSN: 'sn-2' })],
       });
       const outcomes = await Promise.all(
-        devices.map((d) => Promise.all([one.commit([change(d)]), two.commit([change(d)])])),
+        devices.map((d) => Promise.all([one.commit([change(d)], fence), two.commit([change(d)], fence)])),
       );
       for (const [[fromOne], [fromTwo]] of outcomes) {
         expect([fromOne?.status, fromTwo?.status].sort()).toEqual(['committed', 'conflict']);
@@ -114,12 +121,13 @@ describe('RedisStore', () => {
   it('caps the event stream near historyMaxLength', async () => {
     const keyPrefix = freshPrefix();
     const store = openStore({ keyPrefix, historyMaxLength: 50 });
+    const fence = await leaseFor(store);
     try {
       const d = device(1);
       for (let batch = 0; batch < 4; batch++) {
         const events = Array.from({ length: 100 }, (_, i) => changeEvent(d, { certSN: `sn-${batch * 100 + i}` }));
         const request = { ...firstCommit(d, events), expectedVersion: batch };
-        expect(await store.commit([request])).toEqual([{ status: 'committed', version: batch + 1 }]);
+        expect(await store.commit([request], fence)).toEqual([{ status: 'committed', version: batch + 1 }]);
       }
       // MAXLEN ~ trims whole stream nodes (100 entries each by default), so a little more stays.
       const length = await raw.xlen(storeKeys(keyPrefix).events);
@@ -136,12 +144,13 @@ describe('RedisStore', () => {
   it('pages through the stream when filtering the history by device', async () => {
     const keyPrefix = freshPrefix();
     const store = openStore({ keyPrefix });
+    const fence = await leaseFor(store);
     try {
       const [a, b] = [device(1), device(2)];
       const aEvents = [changeEvent(a, { certSN: 'a-1' }), changeEvent(a, { certSN: 'a-2' })];
       const bEvents = Array.from({ length: 1_200 }, (_, i) => changeEvent(b, { certSN: `b-${i}` }));
-      await store.commit([firstCommit(a, aEvents)]);
-      await store.commit([firstCommit(b, bEvents)]);
+      await store.commit([firstCommit(a, aEvents)], fence);
+      await store.commit([firstCommit(b, bEvents)], fence);
       expect((await store.history({ deviceId: deviceId(a), limit: 10 })).map((e) => e.certSN)).toEqual(['a-2', 'a-1']);
       const newestB = await store.history({ deviceId: deviceId(b), limit: 700 });
       expect(newestB.map((e) => e.certSN)).toEqual(bEvents.slice(-700).reverse().map((e) => e.certSN));
@@ -157,11 +166,11 @@ describe('RedisStore', () => {
     try {
       const ttlMs = 400;
       const started = Date.now();
-      expect(await a.acquireLease('a', ttlMs)).toBe(true);
-      expect(await b.acquireLease('b', ttlMs)).toBe(false);
-      await waitFor(() => b.acquireLease('b', 10_000), { timeoutMs: 5_000, what: 'b to get the lease' });
+      expect(await a.acquireLease('a', ttlMs)).toMatchObject({ held: true });
+      expect(await b.acquireLease('b', ttlMs)).toEqual({ held: false, holder: 'a' });
+      await waitFor(async () => (await b.acquireLease('b', 10_000)).held, { timeoutMs: 5_000, what: 'b to get the lease' });
       expect(Date.now() - started).toBeGreaterThanOrEqual(ttlMs - 20);
-      expect(await a.acquireLease('a', ttlMs)).toBe(false);
+      expect(await a.acquireLease('a', ttlMs)).toEqual({ held: false, holder: 'b' });
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -171,9 +180,10 @@ describe('RedisStore', () => {
     const keyPrefix = freshPrefix();
     const { log, lines } = captureLog('warn');
     const store = openStore({ keyPrefix }, log);
+    const fence = await leaseFor(store);
     try {
       const good = device(1);
-      await store.commit([firstCommit(good)]);
+      await store.commit([firstCommit(good)], fence);
       const keys = storeKeys(keyPrefix);
       const wrongShape = JSON.stringify({ v: 1, s: { device: {} } });
       await raw.hset(keys.snapshots, 'o1/garbage', '{"v":1,"s":', 'o1/wrong-shape', wrongShape);
@@ -191,11 +201,11 @@ describe('RedisStore', () => {
       expect(lines).toContainEqual(expect.objectContaining({ msg: 'unreadable change event ignored' }));
 
       const garbage: DeviceRef = { orgId: 'o1', assetId: 'garbage' };
-      expect(await store.commit([firstCommit(garbage, [])])).toEqual([{ status: 'committed', version: 1 }]);
+      expect(await store.commit([firstCommit(garbage, [])], fence)).toEqual([{ status: 'committed', version: 1 }]);
       expect((await store.getSnapshots(['o1/garbage'])).get('o1/garbage')?.snapshot).toEqual(snapshot(garbage));
       // A readable version with an unreadable body: the first commit still replaces it.
       const wrong: DeviceRef = { orgId: 'o1', assetId: 'wrong-shape' };
-      expect(await store.commit([firstCommit(wrong, [])])).toEqual([{ status: 'committed', version: 2 }]);
+      expect(await store.commit([firstCommit(wrong, [])], fence)).toEqual([{ status: 'committed', version: 2 }]);
       expect((await store.getSnapshots(['o1/wrong-shape'])).get('o1/wrong-shape')?.snapshot).toEqual(snapshot(wrong));
     } finally {
       await store.close();
@@ -219,19 +229,20 @@ describe('RedisStore when its Redis dies', () => {
       { log: silentLogger },
     );
     try {
-      await store.commit([firstCommit(device(1))]);
+      let fence = await leaseFor(store);
+      await store.commit([firstCommit(device(1))], fence);
       await server.kill();
 
       const ghost = device(2);
       const calls: Record<string, () => Promise<unknown>> = {
         getSnapshots: () => store.getSnapshots([deviceId(device(1))]),
-        commit: () => store.commit([firstCommit(ghost)]),
+        commit: () => store.commit([firstCommit(ghost)], fence),
         allSnapshots: async () => {
           for await (const _ of store.allSnapshots());
         },
         history: () => store.history({ limit: 10 }),
         readAlertState: () => store.readAlertState(),
-        writeAlertState: () => store.writeAlertState(new Map([['ghost', 'x']]), []),
+        writeAlertState: () => store.writeAlertState(new Map([['ghost', 'x']]), [], fence, 'state'),
         acquireLease: () => store.acquireLease('ghost', 60_000),
         ping: () => store.ping(),
       };
@@ -254,8 +265,8 @@ describe('RedisStore when its Redis dies', () => {
       // The restarted server starts empty: whatever is there now was written after the restart.
       expect(await store.getSnapshots([deviceId(ghost)])).toEqual(new Map());
       expect(await store.readAlertState()).toEqual(new Map());
-      expect(await store.acquireLease('me', 60_000)).toBe(true);
-      expect(await store.commit([firstCommit(device(1))])).toEqual([{ status: 'committed', version: 1 }]);
+      fence = await leaseFor(store);
+      expect(await store.commit([firstCommit(device(1))], fence)).toEqual([{ status: 'committed', version: 1 }]);
       expect(await store.history({ limit: 10 })).toEqual([changeEvent(device(1))]);
     } finally {
       await store.close();

@@ -8,6 +8,8 @@ import { plainCertificate } from '../../src/state/compact-certificate.js';
 import { silentLogger } from '../../src/util/log.js';
 import { devicePicker, healthy, monitorConfig, needsRenewal, withoutCertificates } from '../support/monitor.js';
 import { startRedis } from '../support/redis.js';
+import { heldFence } from '../support/store-fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 let simulator: Simulator;
 const monitors: Monitor[] = [];
@@ -18,7 +20,12 @@ function monitor(config = monitorConfig(simulator, { redisUrl: inject('redisUrl'
   return created;
 }
 
-const scan = (m: Monitor) => m.scan(new AbortController().signal);
+/** A scan under the lease of one holder shared by the test's monitors (their writes still race on compare-and-set). */
+async function scan(m: Monitor) {
+  // Retried: the first command of a new client also connects, which a loaded machine may make slow.
+  const fence = heldFence(await waitFor(() => m.store.acquireLease('pipeline-test', 600_000), { timeoutMs: 10_000, what: 'the lease' }));
+  return m.scan(new AbortController().signal, { fence, held: () => true });
+}
 const summary = (events: readonly { type: string; certSN: string }[]) => events.map((e) => `${e.type}:${e.certSN}`).sort();
 
 beforeEach(async () => {

@@ -1,4 +1,11 @@
 import type { Certificate, ChangeEvent, DeviceRef, Snapshot } from '../../src/domain/types.js';
+import type { Fence, LeaseAttempt } from '../../src/state/store.js';
+
+/** The fence of an attempt that must have got the lease. */
+export function heldFence(attempt: LeaseAttempt): Fence {
+  if (!attempt.held) throw new Error(`lease held by ${attempt.holder}`);
+  return attempt.fence;
+}
 
 export function certificate(overrides: Partial<Certificate> = {}): Certificate {
   return {

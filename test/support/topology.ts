@@ -1,11 +1,13 @@
 import { parseConfig } from '../../src/config/load.js';
 import { Monitor } from '../../src/monitor.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { decodeEvent } from '../../src/state/codec.js';
 import { storeKeys } from '../../src/state/redis-store.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
+import { eventsInStream } from './fault-observers.js';
 import { redisCommand } from './redis.js';
+import { heldFence } from './store-fixtures.js';
+import { waitFor } from './wait.js';
 
 /** An in-process monitor that scans `sim` into the store that `storeYaml` (a `store:` line) names. */
 export function monitorOn(sim: Simulator, storeYaml: string): Monitor {
@@ -24,11 +26,7 @@ ${storeYaml}
 
 /** `type:certSN` of every change event the server on `port` holds, oldest first. */
 export async function storedEvents(port: number, keyPrefix: string): Promise<string[]> {
-  const entries = (await redisCommand(port, 'XRANGE', storeKeys(keyPrefix).events, '-', '+')) as Array<[string, string[]]>;
-  return entries.map(([, fields]) => {
-    const event = decodeEvent(fields[fields.indexOf('e') + 1]!);
-    return `${event.type}:${event.certSN}`;
-  });
+  return eventsInStream(port, storeKeys(keyPrefix).events);
 }
 
 /** How many device snapshots the server on `port` holds. */
@@ -36,7 +34,12 @@ export async function storedSnapshots(port: number, keyPrefix: string): Promise<
   return Number(await redisCommand(port, 'HLEN', storeKeys(keyPrefix).snapshots));
 }
 
-export const scanOnce = (monitor: Monitor) => monitor.scan(new AbortController().signal);
+/** One scan under the leader lease (taken, or renewed, first; retried while a failover settles). */
+export async function scanOnce(monitor: Monitor) {
+  const attempt = await waitFor(() => monitor.store.acquireLease('topology-test', 600_000), { timeoutMs: 15_000, what: 'the leader lease' });
+  const fence = heldFence(attempt);
+  return monitor.scan(new AbortController().signal, { fence, held: () => true });
+}
 
 /** Replication is asynchronous: waits until a replica of the master on `port` has every write so far. */
 export async function awaitReplicated(port: number): Promise<void> {

@@ -177,9 +177,9 @@ describe('holdFromEvent', () => {
     revokerReason: 'KEY COMPROMISE',
   };
 
-  it('takes the device, time and revoker from the event and notAfter from the fleet', async () => {
+  it('takes the device, time and revoker from the event and notAfter from the certificates', async () => {
     const revoked = { ...cert('sn-1', 100, 'revoked') };
-    const found = holdFromEvent(event, (id) => (id === 'o1/a1' ? record(BY_ASSET, [revoked]) : undefined));
+    const found = holdFromEvent(event, record(BY_ASSET, [revoked]).certificates);
     expect(found).toEqual({
       device: BY_ASSET,
       certSN: 'sn-1',
@@ -190,7 +190,7 @@ describe('holdFromEvent', () => {
     });
   });
 
-  it('has no notAfter when the fleet no longer holds the certificate', async () => {
-    expect(holdFromEvent(event, () => undefined).notAfter).toBeNull();
+  it('has no notAfter when the certificate is not known', async () => {
+    expect(holdFromEvent(event, undefined).notAfter).toBeNull();
   });
 });

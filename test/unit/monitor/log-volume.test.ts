@@ -7,6 +7,7 @@ import { Monitor } from '../../../src/monitor.js';
 import { MemoryStore } from '../../../src/state/memory-store.js';
 import { manualClock } from '../../../src/util/clock.js';
 import { captureLog } from '../../support/capture-log.js';
+import { heldFence } from '../../support/store-fixtures.js';
 import { cert, NOW } from '../domain/fixtures.js';
 import { FakeApi } from '../scan/fakes.js';
 
@@ -43,9 +44,11 @@ describe('log volume of one scan', () => {
     );
     const clock = manualClock(NOW);
     const { log, lines } = captureLog('info');
-    const monitor = new Monitor(config, { log, clock, api, store: new MemoryStore({ historyMaxLength: 1000, clock }) });
+    const store = new MemoryStore({ historyMaxLength: 1000, clock });
+    const monitor = new Monitor(config, { log, clock, api, store });
+    const fence = heldFence(await store.acquireLease('log-volume-test', 600_000));
 
-    const report = await monitor.scan(new AbortController().signal);
+    const report = await monitor.scan(new AbortController().signal, { fence, held: () => true });
 
     expect(report.summary).toMatchObject({ result: 'success', devices: { total: DEVICES, failed: 300 } });
     const firing = monitor.alerts.firing().reduce((sum, kind) => sum + kind.count, 0);

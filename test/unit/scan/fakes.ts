@@ -3,6 +3,14 @@ import type { Certificate, DeviceRef } from '../../../src/domain/types.js';
 import type { EnosApi } from '../../../src/enos/api.js';
 import { EnosApiError, type Outcome } from '../../../src/enos/outcome.js';
 import type { DeviceSource } from '../../../src/scan/scanner.js';
+import type { Fence, Store } from '../../../src/state/store.js';
+
+/** A lease that outlives any test clock, for the writes of one scanner. */
+export async function writerFence(store: Store, holder = 'scanner'): Promise<Fence> {
+  const attempt = await store.acquireLease(holder, 1e12);
+  if (!attempt.held) throw new Error(`lease held by ${attempt.holder}`);
+  return attempt.fence;
+}
 
 type Answer = readonly Certificate[] | Exclude<Outcome, 'success'>;
 

@@ -4,18 +4,19 @@ import type { Certificate } from '../../../src/domain/types.js';
 import { runScan, type ScannerDeps } from '../../../src/scan/scanner.js';
 import { FleetView } from '../../../src/state/fleet-view.js';
 import { MemoryStore } from '../../../src/state/memory-store.js';
-import type { CommitRequest, CommitResult, Store } from '../../../src/state/store.js';
+import type { CommitRequest, CommitResult, Fence, Store } from '../../../src/state/store.js';
 import { manualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { cert, NOW, THRESHOLDS } from '../domain/fixtures.js';
-import { devices, FakeApi, source } from './fakes.js';
+import { devices, FakeApi, source, writerFence } from './fakes.js';
 
-function setup(overrides: Partial<ScannerDeps> = {}) {
+async function setup(overrides: Partial<ScannerDeps> = {}) {
   const clock = manualClock(NOW);
   const api = new FakeApi();
   const store = new MemoryStore({ historyMaxLength: 1000, clock });
   const fleet = new FleetView();
-  const deps: ScannerDeps = { api, store, fleet, clock, log: silentLogger, thresholds: THRESHOLDS, concurrency: 4, ...overrides };
+  const fence = await writerFence(overrides.store ?? store);
+  const deps: ScannerDeps = { api, store, fence, fleet, clock, log: silentLogger, thresholds: THRESHOLDS, concurrency: 4, ...overrides };
   const scan = (list = devices(3), complete = true, signal = new AbortController().signal) => runScan(source(list, complete), deps, signal);
   return { clock, api, store, fleet, deps, scan };
 }
@@ -26,7 +27,7 @@ const A3 = 'o1/a3';
 
 describe('runScan', () => {
   it('takes the first answers as the baseline: no events, fleet filled, success', async () => {
-    const { api, fleet, store, scan } = setup();
+    const { api, fleet, store, scan } = await setup();
     api.answers.set(A1, [cert('1', 90), cert('2', 10, 'revoked')]);
     api.answers.set(A2, []);
     api.answers.set(A3, [cert('3', 5)]);
@@ -38,7 +39,7 @@ describe('runScan', () => {
   });
 
   it('records each change once, durably, from the second scan on', async () => {
-    const { api, store, scan } = setup();
+    const { api, store, scan } = await setup();
     api.answers.set(A1, [cert('1', 90)]);
     api.answers.set(A2, [cert('2', 20)]);
     api.answers.set(A3, [cert('3', 90)]);
@@ -58,7 +59,7 @@ describe('runScan', () => {
     ['a timeout', 'timeout', 'error', 'success'],
     ['an unknown device (11404)', 'code_11404', 'not_found', 'success'],
   ] as const)('keeps the snapshot and emits nothing on %s', async (_name, failure, query, result) => {
-    const { api, fleet, store, scan } = setup();
+    const { api, fleet, store, scan } = await setup();
     const before: Certificate[] = [cert('1', 90)];
     api.answers.set(A1, before);
     api.answers.set(A2, []);
@@ -78,9 +79,9 @@ describe('runScan', () => {
     let calls = 0;
     const inner = new MemoryStore({ historyMaxLength: 100, clock: manualClock(NOW) });
     const flaky = wrapStore(inner, {
-      commit: (requests) => (++calls === 2 ? Promise.reject(new Error('connection reset')) : inner.commit(requests)),
+      commit: (requests, fence) => (++calls === 2 ? Promise.reject(new Error('connection reset')) : inner.commit(requests, fence)),
     });
-    const { api, scan } = setup({ store: flaky, batchSize: 2, concurrency: 1 });
+    const { api, scan } = await setup({ store: flaky, batchSize: 2, concurrency: 1 });
     for (const device of devices(6)) api.answers.set(deviceId(device), [cert(device.assetId!, 90)]);
     api.answers.set('o1/a6', 'timeout');
     const report = await scan(devices(6));
@@ -89,13 +90,13 @@ describe('runScan', () => {
   });
 
   it('is partial when part of the inventory could not be read, even if every device answered', async () => {
-    const { api, scan } = setup();
+    const { api, scan } = await setup();
     for (const id of [A1, A2, A3]) api.answers.set(id, []);
     expect((await scan(devices(3), false)).summary.result).toBe('partial');
   });
 
   it("reports a failing device's last good answer, and keeps it while the device keeps failing", async () => {
-    const { api, fleet, clock, deps } = setup();
+    const { api, fleet, clock, deps } = await setup();
     const scanAt = (lastCompleteScanStartedAt: number) =>
       runScan(source(devices(3)), { ...deps, lastCompleteScanStartedAt }, new AbortController().signal);
     for (const id of [A1, A2, A3]) api.answers.set(id, [cert('1', 90)]);
@@ -114,7 +115,7 @@ describe('runScan', () => {
   });
 
   it('after a restart, takes the last good answer from when the stored snapshot was written', async () => {
-    const { api, clock, deps, scan } = setup();
+    const { api, clock, deps, scan } = await setup();
     for (const id of [A1, A2, A3]) api.answers.set(id, [cert('1', 90)]);
     await scan();
     clock.advance(60_000);
@@ -124,7 +125,7 @@ describe('runScan', () => {
   });
 
   it('reports no last answer for a device that never answered', async () => {
-    const { api, scan } = setup();
+    const { api, scan } = await setup();
     api.answers.set(A1, 'http_503');
     api.answers.set(A2, []);
     api.answers.set(A3, []);
@@ -133,13 +134,13 @@ describe('runScan', () => {
   });
 
   it('fails the scan when no device answers', async () => {
-    const { api, scan } = setup();
+    const { api, scan } = await setup();
     for (const id of [A1, A2, A3]) api.answers.set(id, 'http_401');
     expect((await scan()).summary).toMatchObject({ result: 'failure', devices: { total: 3, ok: 0, failed: 3 } });
   });
 
   it('never has more than `concurrency` queries in flight', async () => {
-    const { api, scan } = setup({ concurrency: 3 });
+    const { api, scan } = await setup({ concurrency: 3 });
     for (const device of devices(50)) api.answers.set(deviceId(device), []);
     await scan(devices(50));
     expect(api.calls).toBe(50);
@@ -148,7 +149,7 @@ describe('runScan', () => {
 
   it('reads and writes the store once per batch', async () => {
     const counting = countingStore();
-    const { api, scan } = setup({ store: counting.store, batchSize: 10 });
+    const { api, scan } = await setup({ store: counting.store, batchSize: 10 });
     for (const device of devices(45)) api.answers.set(deviceId(device), [cert(device.assetId!, 90)]);
     await scan(devices(45));
     expect(counting.reads).toBe(5);
@@ -160,7 +161,7 @@ describe('runScan', () => {
   });
 
   it('removes devices that left a complete inventory, and only then', async () => {
-    const { api, fleet, scan } = setup();
+    const { api, fleet, scan } = await setup();
     for (const id of [A1, A2, A3]) api.answers.set(id, []);
     await scan();
     await scan(devices(2), false);
@@ -170,7 +171,7 @@ describe('runScan', () => {
   });
 
   it('stops on abort, stores what was answered, and reports it', async () => {
-    const { api, store, scan } = setup({ concurrency: 2 });
+    const { api, store, scan } = await setup({ concurrency: 2 });
     for (const device of devices(10)) api.answers.set(deviceId(device), [cert('x', 90)]);
     const controller = new AbortController();
     let release!: () => void;
@@ -188,7 +189,7 @@ describe('runScan', () => {
   });
 
   it('marks devices failed with store_error when the store is down, without crashing', async () => {
-    const { api, scan } = setup({ store: failingStore() });
+    const { api, scan } = await setup({ store: failingStore() });
     for (const id of [A1, A2, A3]) api.answers.set(id, []);
     const report = await scan();
     expect(report.summary.result).toBe('failure');
@@ -200,23 +201,94 @@ describe('runScan', () => {
     const store = new MemoryStore({ historyMaxLength: 100, clock });
     const racing = new FakeApi();
     racing.answers.set(A1, [cert('1', 90)]);
-    const base = { store, clock, log: silentLogger, thresholds: THRESHOLDS, concurrency: 1 };
+    const base = { store, fence: await writerFence(store), clock, log: silentLogger, thresholds: THRESHOLDS, concurrency: 1 };
     await runScan(source(devices(1)), { ...base, api: racing, fleet: new FleetView() }, new AbortController().signal);
     racing.answers.set(A1, [cert('1', 90, 'revoked')]);
     // Scanner B reads the snapshot, then scanner A commits the same revocation before B writes.
     let raced = false;
     const interleaved = wrapStore(store, {
-      commit: async (requests) => {
+      commit: async (requests, fence) => {
         if (!raced) {
           raced = true;
           await runScan(source(devices(1)), { ...base, api: racing, fleet: new FleetView() }, new AbortController().signal);
         }
-        return store.commit(requests);
+        return store.commit(requests, fence);
       },
     });
     const report = await runScan(source(devices(1)), { ...base, store: interleaved, api: racing, fleet: new FleetView() }, new AbortController().signal);
     expect(report.events).toEqual([]);
     expect((await store.history({ limit: 10 })).map((e) => e.type)).toEqual(['revoked']);
+  });
+});
+
+describe('runScan against other writers', () => {
+  it('drops an answer older than the stored snapshot, on a conflict too: no event, the newer snapshot kept', async () => {
+    const { api, store, fleet, clock, deps } = await setup({ concurrency: 1 });
+    api.answers.set(A1, [cert('1', 90)]);
+    await runScan(source(devices(1)), deps, new AbortController().signal);
+    // This scanner gets its answer (the old world), then a newer scanner stores a newer world first.
+    api.answers.set(A1, [cert('1', 90), cert('2', 365)]);
+    const newer = [cert('1', 90, 'revoked')];
+    const racing = wrapStore(store, {
+      commit: async (requests, fence) => {
+        clock.advance(1_000);
+        const newerScan = new FakeApi();
+        newerScan.answers.set(A1, newer);
+        await runScan(source(devices(1)), { ...deps, api: newerScan, fleet: new FleetView() }, new AbortController().signal);
+        return store.commit(requests, fence);
+      },
+    });
+    const report = await runScan(source(devices(1)), { ...deps, store: racing }, new AbortController().signal);
+    expect(report.events).toEqual([]);
+    expect(report.outcomes).toMatchObject([{ id: A1, query: 'ok' }]);
+    expect(fleet.get(A1)?.certificates.map((c) => `${c.certSN}:${c.status}`)).toEqual(['1:revoked']);
+    expect((await store.getSnapshots([A1])).get(A1)?.snapshot.certificates).toEqual(newer);
+    expect((await store.history({ limit: 10 })).map((e) => `${e.type}:${e.certSN}`)).toEqual(['revoked:1']);
+  });
+
+  it('stops at the first write the store refuses for a lost lease, and writes nothing more', async () => {
+    const { api, store, scan, deps } = await setup({ concurrency: 1, batchSize: 2 });
+    for (const device of devices(6)) api.answers.set(deviceId(device), [cert(device.assetId!, 90)]);
+    await scan(devices(6));
+    for (const device of devices(6)) api.answers.set(deviceId(device), [cert(device.assetId!, 90, 'revoked')]);
+    let commits = 0;
+    const takenOver = wrapStore(store, {
+      commit: async (requests, fence) => {
+        // After the first batch, the lease runs out and another replica takes it.
+        if (++commits === 2) {
+          await store.releaseLease(fence);
+          await writerFence(store, 'other');
+        }
+        return store.commit(requests, fence);
+      },
+    });
+    const report = await runScan(source(devices(6)), { ...deps, store: takenOver }, new AbortController().signal);
+    expect(report.leaseLost).toBe(true);
+    expect(report.summary.aborted).toBe(true);
+    expect(commits).toBe(2);
+    expect(report.outcomes.filter((o) => o.reason === 'lease_lost').length).toBeGreaterThan(0);
+    expect((await store.history({ limit: 10 })).map((e) => e.type)).toEqual(['revoked', 'revoked']);
+  });
+
+  it('stores the alert records of a change in the same step as the change', async () => {
+    const alertRecordsFor = (events: readonly { certSN: string }[]) => new Map(events.map((e) => [`hold:${e.certSN}`, 'record']));
+    const { api, store, scan } = await setup({ alertRecordsFor });
+    for (const id of [A1, A2, A3]) api.answers.set(id, [cert(id, 90)]);
+    await scan();
+    api.answers.set(A2, [cert(A2, 90, 'revoked')]);
+    await scan();
+    expect(await store.readAlertState()).toEqual(new Map([[`hold:${A2}`, 'record']]));
+  });
+
+  it('diffs without writing when read-only (no fence)', async () => {
+    const { api, store, scan, deps } = await setup();
+    for (const id of [A1, A2, A3]) api.answers.set(id, [cert(id, 90)]);
+    await scan();
+    api.answers.set(A1, [cert(A1, 90, 'revoked')]);
+    const report = await runScan(source(devices(3)), { ...deps, fence: undefined }, new AbortController().signal);
+    expect(report.events.map((e) => e.type)).toEqual(['revoked']);
+    expect(await store.history({ limit: 10 })).toEqual([]);
+    expect((await store.getSnapshots([A1])).get(A1)?.snapshot.certificates).toEqual([cert(A1, 90)]);
   });
 });
 
@@ -240,9 +312,9 @@ function countingStore() {
       counter.reads++;
       return inner.getSnapshots(ids);
     },
-    commit: (requests: readonly CommitRequest[]): Promise<CommitResult[]> => {
+    commit: (requests: readonly CommitRequest[], fence: Fence): Promise<CommitResult[]> => {
       counter.writes++;
-      return inner.commit(requests);
+      return inner.commit(requests, fence);
     },
   });
   return counter;

@@ -14,12 +14,13 @@ describe('parseSimulateArgs', () => {
       appKey: 'demo-app-key',
       appSecret: 'demo-app-secret',
       churnIntervalMs: 0,
+      pem: false,
     });
   });
 
   it('reads every flag', () => {
     const args = ['--port', '0', '--devices', '100000', '--latency-ms', '25', '--min-certificates', '1', '--seed=-7', '--org', 'o1'];
-    expect(parseSimulateArgs([...args, '--app-key', 'k', '--app-secret', 's', '--host', '::1', '--churn', '--churn-seconds', '5'])).toEqual({
+    expect(parseSimulateArgs([...args, '--app-key', 'k', '--app-secret', 's', '--host', '::1', '--churn', '--churn-seconds', '5', '--pem'])).toEqual({
       host: '::1',
       port: 0,
       devices: 100_000,
@@ -30,6 +31,7 @@ describe('parseSimulateArgs', () => {
       appKey: 'k',
       appSecret: 's',
       churnIntervalMs: 5000,
+      pem: true,
     });
   });
 

@@ -25,6 +25,7 @@ describe('storeKeys', () => {
       events: 'p:{certs}:events',
       alerts: 'p:{certs}:alerts',
       leader: 'p:{certs}:leader',
+      fence: 'p:{certs}:fence',
       changes: 'p:{certs}:changes',
       generation: 'p:{certs}:generation',
     });
@@ -47,7 +48,7 @@ describe('RedisStore without a reachable Redis', () => {
     try {
       const started = Date.now();
       await expect(store.getSnapshots(['o1/a1'])).rejects.toThrow();
-      await expect(store.commit([])).resolves.toEqual([]);
+      await expect(store.commit([], '1:me')).resolves.toEqual([]);
       await expect(store.acquireLease('me', 1_000)).rejects.toThrow(/no answer within 200 ms/);
       expect(Date.now() - started).toBeLessThan(2 * 200 + 300);
       const failure = await waitFor(() => lines.find((line) => line.msg === 'redis connection failed'), {

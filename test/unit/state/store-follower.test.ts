@@ -6,7 +6,10 @@ import { MemoryStore } from '../../../src/state/memory-store.js';
 import type { Store } from '../../../src/state/store.js';
 import { StoreFollower } from '../../../src/state/store-follower.js';
 import { manualClock } from '../../../src/util/clock.js';
-import { snapshot } from '../../support/store-fixtures.js';
+import { heldFence, snapshot } from '../../support/store-fixtures.js';
+
+/** The test's one writer: the lease it takes, or renews, on `store`. */
+const fenceOn = async (store: Store) => heldFence(await store.acquireLease('writer', 600_000));
 
 const devices: DeviceRef[] = ['a', 'b', 'c'].map((assetId) => ({ orgId: 'o1', assetId }));
 const [idA, idB, idC] = devices.map(deviceId) as [string, string, string];
@@ -31,7 +34,7 @@ function countingStore(): { store: Store; calls: string[] } {
 describe('StoreFollower', () => {
   it('reads everything once, then only what changed; nothing changed costs one small call', async () => {
     const { store, calls } = countingStore();
-    await store.commit(devices.map((d) => ({ id: deviceId(d), expectedVersion: 0, snapshot: snapshot(d), events: [] })));
+    await store.commit(devices.map((d) => ({ id: deviceId(d), expectedVersion: 0, snapshot: snapshot(d), events: [] })), await fenceOn(store));
     const fleet = new FleetView();
     const follower = new StoreFollower(store, fleet);
     expect(await follower.sync()).toBe(3);
@@ -41,8 +44,8 @@ describe('StoreFollower', () => {
     expect(await follower.sync()).toBe(0);
     expect(calls).toEqual(['changedSince']);
 
-    await store.commit([{ id: idB, expectedVersion: 1, snapshot: snapshot(devices[1]!, []), events: [] }]);
-    await store.deleteSnapshots([idC]);
+    await store.commit([{ id: idB, expectedVersion: 1, snapshot: snapshot(devices[1]!, []), events: [] }], await fenceOn(store));
+    await store.deleteSnapshots([idC], await fenceOn(store));
     calls.length = 0;
     expect(await follower.sync()).toBe(2);
     expect(calls).toEqual(['changedSince', 'getSnapshots']);
@@ -52,10 +55,10 @@ describe('StoreFollower', () => {
 
   it('reads everything again when the store was emptied, dropping what it no longer holds', async () => {
     const before = new MemoryStore({ historyMaxLength: 10, clock: manualClock(0) });
-    await before.commit(devices.map((d) => ({ id: deviceId(d), expectedVersion: 0, snapshot: snapshot(d), events: [] })));
+    await before.commit(devices.map((d) => ({ id: deviceId(d), expectedVersion: 0, snapshot: snapshot(d), events: [] })), await fenceOn(before));
     // Redis restarted empty and written once since: its generation is behind the follower's.
     const after = new MemoryStore({ historyMaxLength: 10, clock: manualClock(0) });
-    await after.commit([{ id: idA, expectedVersion: 0, snapshot: snapshot(devices[0]!), events: [] }]);
+    await after.commit([{ id: idA, expectedVersion: 0, snapshot: snapshot(devices[0]!), events: [] }], await fenceOn(after));
     let current: Store = before;
     const store = new Proxy(before, {
       get: (_target, name) => {
