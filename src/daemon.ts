@@ -44,7 +44,7 @@ export class Daemon {
         clock: monitor.deps.clock,
         log,
         leader: () => this.leader,
-        findings: (cert, state, now) => monitor.audit.findings(cert, state, now),
+        audit: monitor.audit,
       });
     }
     // With the in-memory store nobody else can hold the lease; taking it all the same gives every write its fence.

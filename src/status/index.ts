@@ -1,6 +1,7 @@
 import { assessCertificates } from '../domain/certificate.js';
-import type { Certificate, CertificateState, ChangeEvent, Thresholds } from '../domain/types.js';
-import { reportCertificate } from '../scan/report.js';
+import type { FleetAudit } from '../audit/fleet-audit.js';
+import type { ChangeEvent, Thresholds } from '../domain/types.js';
+import { reportCertificate, type ReportCertificate } from '../scan/report.js';
 import type { ScanSummary } from '../scan/types.js';
 import type { HttpAnswer, HttpRoutes } from '../server/http-server.js';
 import type { FleetView } from '../state/fleet-view.js';
@@ -9,7 +10,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { CertificateIndex } from './certificate-index.js';
 import { ACTION_STATES, CERTIFICATE_STATES, FleetSummary, type Picked } from './fleet-summary.js';
-import { renderPage, type FailingDevice, type ListedCertificate, type PageFilter } from './page.js';
+import { renderPage, type FailingDevice, type PageFilter } from './page.js';
 import { PAGE_STYLE_SOURCE } from './page-style.js';
 import { BadQuery, integerParameter, offsetParameter, queryParameters, statesParameter, textParameter } from './query.js';
 
@@ -24,8 +25,8 @@ export interface StatusPageDeps {
   readonly historyTimeoutMs?: number;
   /** Whether this replica scans; a standby shows what the leader stored (default: it scans). */
   readonly leader?: () => boolean;
-  /** The audit's findings for a certificate of the fleet (FleetAudit.findings); none without. */
-  readonly findings?: (cert: Certificate, state: CertificateState, now: number) => readonly string[];
+  /** The certificate audit: listed certificates carry its findings and PEM fields, as in `scan --format json`. */
+  readonly audit?: Pick<FleetAudit, 'fields'>;
 }
 
 /** GET / and /api/v1/*, served next to /metrics; told about every finished scan. */
@@ -87,7 +88,8 @@ class StatusService implements StatusPage {
     // The filter form sends its "all" choices as empty values.
     for (const name of ['org', 'state']) if (values.get(name) === '') values.delete(name);
     const org = textParameter(values, 'org');
-    const [state] = statesParameter(values, ACTION_STATES);
+    const [state, ...more] = statesParameter(values, ACTION_STATES);
+    if (more.length > 0) throw new BadQuery(`state on the page is one of ${ACTION_STATES.join(', ')}`);
     const filter: PageFilter = {
       ...(org === undefined ? {} : { org }),
       ...(state === undefined ? {} : { state }),
@@ -121,7 +123,7 @@ class StatusService implements StatusPage {
     return { status: 200, contentType: 'text/html; charset=utf-8', body, headers: { ...COMMON_HEADERS, 'Content-Security-Policy': PAGE_CSP } };
   }
 
-  #certificates(search: string): { total: number; certificates: ListedCertificate[] } {
+  #certificates(search: string): { total: number; certificates: ReportCertificate[] } {
     const values = queryParameters(search, ['state', 'org', 'limit', 'offset']);
     const now = this.#deps.clock.now();
     const selection = this.#summary(now).select({
@@ -165,14 +167,14 @@ class StatusService implements StatusPage {
   }
 
   /** The picked certificates as `scan --format json` shows them, from the current records. */
-  #listed(picked: readonly Picked[], now: number): ListedCertificate[] {
-    const listed: ListedCertificate[] = [];
+  #listed(picked: readonly Picked[], now: number): ReportCertificate[] {
+    const listed: ReportCertificate[] = [];
     for (const { deviceId, position } of picked) {
       const record = this.#deps.fleet.get(deviceId);
       const assessed = record && assessCertificates(record.certificates, now, this.#deps.thresholds)[position];
-      if (record === undefined || assessed === undefined) continue;
-      const findings = this.#deps.findings?.(assessed.cert, assessed.state, now);
-      listed.push({ ...reportCertificate(record, assessed), ...(findings === undefined ? {} : { findings }) });
+      if (record !== undefined && assessed !== undefined) {
+        listed.push(reportCertificate(record, assessed, this.#deps.audit?.fields(assessed.cert, assessed.state, now)));
+      }
     }
     return listed;
   }

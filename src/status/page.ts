@@ -6,9 +6,6 @@ import { ACTION_STATES, CERTIFICATE_STATES, DEVICE_STATES, type Forecast, type S
 import { Html, html } from './html.js';
 import { PAGE_STYLE } from './page-style.js';
 
-/** A listed certificate; `findings` when the audit provides them. */
-export type ListedCertificate = ReportCertificate & { readonly findings?: readonly string[] };
-
 export interface FailingDevice {
   readonly device: DeviceRef;
   readonly reason: string;
@@ -33,7 +30,7 @@ export interface PageModel {
   readonly orgs: readonly string[];
   readonly counts: StateCounts;
   readonly forecast: Forecast;
-  readonly action: { readonly total: number; readonly certificates: readonly ListedCertificate[] };
+  readonly action: { readonly total: number; readonly certificates: readonly ReportCertificate[] };
   readonly failing: { readonly total: number; readonly devices: readonly FailingDevice[] };
   /** Newest first; 'unavailable' when the store did not answer. */
   readonly changes: readonly ChangeEvent[] | 'unavailable';

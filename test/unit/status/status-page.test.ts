@@ -131,6 +131,7 @@ describe('status API', () => {
     ['/api/v1/status', '?verbose=1', 'unknown parameter "verbose"'],
     ['/', '?state=ok', 'state must be a comma-separated list of warning, critical, expired, revoked'],
     ['/', '?offset=x', 'offset must be a whole number from 0 to 1000000000'],
+    ['/', '?state=warning,critical', 'state on the page is one of warning, critical, expired, revoked'],
     ['/', '?page=2', 'unknown parameter "page"'],
   ])('%s%s: 400 with a JSON error', async (path, search, message) => {
     const { page } = statusPage();
@@ -194,11 +195,14 @@ describe('status page', () => {
   });
 
   it('shows the audit findings of the listed certificates, in the API too', async () => {
-    const { page } = statusPage({ findings: (cert, state) => (cert.certSN === 'crit' && state === 'critical' ? ['shared', 'weak_signature'] : []) });
+    const { page } = statusPage({
+      audit: { fields: (cert, state) => ({ findings: cert.certSN === 'crit' && state === 'critical' ? ['shared', 'weak_signature'] : [] }) },
+    });
     expect((await get(page, '/')).body).toContain('<span class="finding">shared</span><span class="finding">weak_signature</span>');
     const { json } = await get(page, '/api/v1/certificates', '?state=critical');
     expect(json.certificates).toEqual([expect.objectContaining({ certSN: 'crit', findings: ['shared', 'weak_signature'] })]);
     expect((await get(statusPage().page, '/api/v1/certificates', '?state=critical')).json.certificates[0]).not.toHaveProperty('findings');
+    expect((await get(page, '/api/v1/certificates', '?state=ok')).json.certificates[0]).toMatchObject({ findings: [] });
   });
 
   it('says so on a standby replica', async () => {
