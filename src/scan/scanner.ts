@@ -101,7 +101,6 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
   let taskFinished: (() => void) | undefined;
 
   const record = (outcome: DeviceOutcome, certificates: readonly Certificate[]): void => {
-    outcomes.push(outcome);
     deps.fleet.set({
       id: outcome.id,
       device: outcome.device,
@@ -110,6 +109,7 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
       ...(outcome.lastAnswerAt !== undefined ? { lastAnswerAt: outcome.lastAnswerAt } : {}),
       certificates,
     });
+    outcomes.push(lightOutcome(outcome, deps.fleet));
     deps.observer?.deviceQuery(outcome.query);
     if (outcome.events.length > 0) deps.observer?.certificateChanges(outcome.events);
     if (outcome.query !== 'ok') {
@@ -147,7 +147,7 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
       if (signal.aborted) break;
       const devices = new Map<string, DeviceRef>();
       for (const device of chunk) {
-        const id = deviceId(device);
+        const id = heldId(deps.fleet, deviceId(device));
         if (!seen.has(id)) devices.set(id, device);
         seen.add(id);
       }
@@ -274,6 +274,23 @@ function recordUnstored(
 ): void {
   const message = 'not stored: the leader lease was lost';
   applyCommits(batch, batch.map((answer) => ({ id: answer.id, status: 'failed', reason: 'lease_lost', message })), record, deps);
+}
+
+const NO_EVENTS: readonly ChangeEvent[] = Object.freeze([]);
+
+/**
+ * The outcome as the report keeps it until the scan ends: every device's, so for a large fleet it
+ * points at what the fleet view holds anyway (its id and device) instead of this scan's copies.
+ */
+function lightOutcome(outcome: DeviceOutcome, fleet: FleetView): DeviceOutcome {
+  const held = fleet.get(outcome.id);
+  if (held === undefined) return outcome;
+  return { ...outcome, id: held.id, device: held.device, events: outcome.events.length === 0 ? NO_EVENTS : outcome.events };
+}
+
+/** The fleet view's copy of a device id, so the scan's set of seen ids adds no strings of its own. */
+function heldId(fleet: FleetView, id: string): string {
+  return fleet.get(id)?.id ?? id;
 }
 
 function removeUnseen(fleet: FleetView, seen: ReadonlySet<string>): void {

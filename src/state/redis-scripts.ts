@@ -89,6 +89,19 @@ return deleted
 `;
 
 /**
+ * KEYS: snapshots hash. ARGV: cursor, count. One HSCAN page with the fields only: the values
+ * (the snapshots) never leave Redis. Returns {next cursor, ids...}.
+ */
+const SNAPSHOT_IDS = `
+local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local out = { page[1] }
+for i = 1, #page[2], 2 do
+  out[#out + 1] = page[2][i]
+end
+return out
+`;
+
+/**
  * KEYS: lease, alerts hash. ARGV: fence, markerKey, setCount, (key, record)..., keys to remove...
  * Returns 1 when the marker record was there before the write, 0 when it was not.
  */
@@ -148,6 +161,8 @@ export interface ScriptKeys {
 export interface StoreScripts {
   commit(args: readonly Arg[]): Promise<number[]>;
   deleteSnapshots(fence: string, ids: readonly string[]): Promise<number>;
+  /** [next cursor, ...ids] */
+  snapshotIds(cursor: string, count: number): Promise<string[]>;
   writeAlertState(args: readonly Arg[]): Promise<number>;
   acquireLease(holder: string, ttlMs: number): Promise<[number, string]>;
   releaseLease(fence: string): Promise<number>;
@@ -157,6 +172,7 @@ export interface StoreScripts {
 export function defineScripts(client: Redis | Cluster, keys: ScriptKeys): StoreScripts {
   client.defineCommand('enosCommit', { numberOfKeys: 6, lua: COMMIT });
   client.defineCommand('enosDeleteSnapshots', { numberOfKeys: 4, lua: DELETE_SNAPSHOTS });
+  client.defineCommand('enosSnapshotIds', { numberOfKeys: 1, lua: SNAPSHOT_IDS });
   client.defineCommand('enosWriteAlertState', { numberOfKeys: 2, lua: WRITE_ALERT_STATE });
   client.defineCommand('enosAcquireLease', { numberOfKeys: 2, lua: ACQUIRE_LEASE });
   client.defineCommand('enosReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
@@ -167,6 +183,7 @@ export function defineScripts(client: Redis | Cluster, keys: ScriptKeys): StoreS
   return {
     commit: (args) => call('enosCommit', leader, snapshots, events, alerts, changes, generation, ...args),
     deleteSnapshots: (writeFence, ids) => call('enosDeleteSnapshots', leader, snapshots, changes, generation, writeFence, ...ids),
+    snapshotIds: (cursor, count) => call('enosSnapshotIds', snapshots, cursor, count),
     writeAlertState: (args) => call('enosWriteAlertState', leader, alerts, ...args),
     acquireLease: (holder, ttlMs) => call('enosAcquireLease', leader, fence, holder, ttlMs),
     releaseLease: (writeFence) => call('enosReleaseLease', leader, writeFence),

@@ -42,6 +42,8 @@ export function storeKeys(keyPrefix: string) {
 }
 
 const HSCAN_COUNT = 1_000;
+/** Ids per round trip when listing them (a few dozen bytes each). */
+const SNAPSHOT_IDS_PAGE = 5_000;
 const ALERT_RECORDS_PER_WRITE = 1_000;
 /** XREVRANGE page when filtering the history by device. */
 const HISTORY_PAGE_SIZE = 500;
@@ -121,8 +123,16 @@ export class RedisStore implements Store {
     }
   }
 
+  /** Paged like allSnapshots, but only the ids cross the wire. */
   async *snapshotIds(): AsyncIterable<string> {
-    for await (const [id] of this.#hashEntries(this.#keys.snapshots)) yield id;
+    let cursor = '0';
+    do {
+      const [next, ...ids] = await this.#roundTrip('snapshot ids', () =>
+        this.#scripts.snapshotIds(cursor, SNAPSHOT_IDS_PAGE),
+      );
+      yield* ids;
+      cursor = next!;
+    } while (cursor !== '0');
   }
 
   async deleteSnapshots(ids: readonly string[], fence: Fence): Promise<number> {

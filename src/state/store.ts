@@ -92,7 +92,7 @@ export interface Store {
   commit(requests: readonly CommitRequest[], fence: Fence): Promise<CommitResult[]>;
   /** Every stored snapshot (warm start). */
   allSnapshots(): AsyncIterable<StoredSnapshot>;
-  /** The ids of every stored snapshot. */
+  /** The ids of every stored snapshot; one may come twice (Redis may repeat it while it rehashes). */
   snapshotIds(): AsyncIterable<string>;
   /**
    * Deletes the snapshots of devices that left the inventory (their history stays), in one round

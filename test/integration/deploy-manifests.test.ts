@@ -477,7 +477,7 @@ describe('overlay cronjob', () => {
     expect(spec.template.spec!.restartPolicy).toBe('Never');
     expect(spec.podFailurePolicy?.rules).toEqual([
       { action: 'FailJob', onExitCodes: { containerName: APP_CONTAINER, operator: 'In', values: [2, 3] } },
-      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
     ]);
   });
 

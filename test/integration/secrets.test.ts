@@ -85,7 +85,13 @@ async function redisDump(): Promise<string> {
     for (const key of await redis.keys(`${keyPrefix}*`)) {
       const type = await redis.type(key);
       const value =
-        type === 'hash' ? await redis.hgetall(key) : type === 'stream' ? await redis.xrange(key, '-', '+') : await redis.get(key);
+        type === 'hash'
+          ? await redis.hgetall(key)
+          : type === 'stream'
+            ? await redis.xrange(key, '-', '+')
+            : type === 'zset'
+              ? await redis.zrange(key, 0, -1, 'WITHSCORES')
+              : await redis.get(key);
       parts.push(key, JSON.stringify(value));
     }
     return parts.join('\n');
