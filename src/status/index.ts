@@ -1,4 +1,5 @@
 import { assessCertificates } from '../domain/certificate.js';
+import { deviceMatcher } from '../domain/device-match.js';
 import type { FleetAudit } from '../audit/fleet-audit.js';
 import type { ChangeEvent, Thresholds } from '../domain/types.js';
 import { reportCertificate, type ReportCertificate } from '../scan/report.js';
@@ -140,7 +141,7 @@ class StatusService implements StatusPage {
     const values = queryParameters(search, ['device', 'limit']);
     const device = textParameter(values, 'device');
     const limit = integerParameter(values, 'limit', { min: 1, max: 1000, fallback: 100 });
-    const changes = await this.#recentChanges({ limit, ...(device === undefined ? {} : { deviceId: device }) });
+    const changes = await this.#recentChanges({ limit, ...(device === undefined ? {} : { matches: deviceMatcher(device) }) });
     if (changes === 'unavailable') return json(503, { error: 'history unavailable: the store did not answer' });
     return json(200, { changes });
   }

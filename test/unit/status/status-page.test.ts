@@ -86,9 +86,14 @@ describe('status API', () => {
     const { page, queries } = statusPage();
     const changes = await get(page, '/api/v1/changes', '?device=o1%2Fa1&limit=5');
     expect(changes.json).toEqual({ changes: [EVENT] });
-    expect(queries).toEqual([{ deviceId: 'o1/a1', limit: 5 }]);
+    expect(queries[0]?.limit).toBe(5);
+    const device = { orgId: 'o1', assetId: 'a1', productKey: 'p1', deviceKey: 'd1' };
+    expect(queries[0]?.matches?.({ ...EVENT, ...device })).toBe(true);
+    expect(queries[0]?.matches?.({ ...EVENT, ...device, orgId: 'o2' })).toBe(false);
+    await get(page, '/api/v1/changes', '?device=p1%3Ad1');
+    expect(queries[1]?.matches?.({ ...EVENT, ...device, orgId: 'o2' })).toBe(true);
     await get(page, '/api/v1/changes');
-    expect(queries[1]).toEqual({ limit: 100 });
+    expect(queries[2]).toEqual({ limit: 100 });
 
     const failing = statusPage({ history: () => Promise.reject(new Error('ECONNREFUSED')) }).page;
     expect(await get(failing, '/api/v1/changes')).toMatchObject({ status: 503, json: { error: 'history unavailable: the store did not answer' } });
