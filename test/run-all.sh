@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the tests need, then runs lint,
 # type check, build and every vitest project (the integration tests start their own
-# redis-server, Alertmanager and Prometheus on loopback).
+# redis-server, Sentinels, Alertmanager, Prometheus and Chromium on loopback).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
