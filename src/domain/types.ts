@@ -10,16 +10,19 @@ export interface DeviceRef {
 export type CertificateStatus = 'valid' | 'revoked' | 'expired';
 
 /** Derived from status, notAfter and the thresholds (contract: domain rules). */
-export type CertificateState = 'ok' | 'warning' | 'critical' | 'expired' | 'revoked';
+export const CERTIFICATE_STATES = ['ok', 'warning', 'critical', 'expired', 'revoked'] as const;
+export type CertificateState = (typeof CERTIFICATE_STATES)[number];
 
-export type DeviceState =
-  | 'ok'
-  | 'warning'
-  | 'critical'
-  | 'no_valid_certificate'
-  | 'no_certificate'
-  | 'not_found'
-  | 'error';
+export const DEVICE_STATES = [
+  'ok',
+  'warning',
+  'critical',
+  'no_valid_certificate',
+  'no_certificate',
+  'not_found',
+  'error',
+] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
 
 /** A certificate as validated from a List Certificate answer. Timestamps are epoch milliseconds. */
 export interface Certificate {

@@ -2,7 +2,15 @@ import { setImmediate } from 'node:timers/promises';
 import { assessCertificates } from '../domain/certificate.js';
 import { deviceId } from '../domain/device-id.js';
 import { deviceState } from '../domain/device.js';
-import type { Certificate, CertificateState, DeviceRef, DeviceState, Thresholds } from '../domain/types.js';
+import {
+  CERTIFICATE_STATES,
+  DEVICE_STATES,
+  type Certificate,
+  type CertificateState,
+  type DeviceRef,
+  type DeviceState,
+  type Thresholds,
+} from '../domain/types.js';
 import type { DeviceRecord, FleetView } from '../state/fleet-view.js';
 import { CERTIFICATE_FAMILIES, deviceLabels, deviceSamples } from './certificate-lines.js';
 import { gzipMemberSync } from './gzip-members.js';
@@ -15,16 +23,6 @@ import { nextStateChange } from './state-boundary.js';
 /** `metrics.perCertificate`: which certificates get their own series. */
 export type PerCertificateMode = 'all' | 'expiring' | 'none';
 
-export const CERTIFICATE_STATES: readonly CertificateState[] = ['ok', 'warning', 'critical', 'expired', 'revoked'];
-export const DEVICE_STATES: readonly DeviceState[] = [
-  'ok',
-  'warning',
-  'critical',
-  'no_valid_certificate',
-  'no_certificate',
-  'not_found',
-  'error',
-];
 
 /** Per org label value: how many certificates and devices are in each state. */
 export interface OrgCounts {

@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { EXPIRY_WINDOW_DAYS } from './expiry-windows.js';
-import { CERTIFICATE_STATES, DEVICE_STATES, type FleetSeries, type OrgCounts } from './fleet-series.js';
+import { CERTIFICATE_STATES, DEVICE_STATES } from '../domain/types.js';
+import type { FleetSeries, OrgCounts } from './fleet-series.js';
 
 /**
  * `enos_certificates{org_id,state}`, `enos_devices{org_id,state}` and the expiry forecast

@@ -1,20 +1,10 @@
 import { DAY_MS } from '../domain/certificate.js';
-import type { CertificateState, DeviceState, Thresholds } from '../domain/types.js';
+import { CERTIFICATE_STATES, DEVICE_STATES, type CertificateState, type DeviceState, type Thresholds } from '../domain/types.js';
 import { QUERY_RESULTS, STATUSES, type IndexView } from './certificate-index.js';
 
-/** Also the state codes of this module: a state's index here. */
-export const CERTIFICATE_STATES: readonly CertificateState[] = ['ok', 'warning', 'critical', 'expired', 'revoked'];
 export const ACTION_STATES: readonly CertificateState[] = ['warning', 'critical', 'expired', 'revoked'];
-export const DEVICE_STATES: readonly DeviceState[] = [
-  'ok',
-  'warning',
-  'critical',
-  'no_valid_certificate',
-  'no_certificate',
-  'not_found',
-  'error',
-];
 
+/** A state's code in this module is its index in CERTIFICATE_STATES. */
 const [OK, WARNING, CRITICAL, EXPIRED, REVOKED] = [0, 1, 2, 3, 4];
 const STATUS_REVOKED = STATUSES.indexOf('revoked');
 const STATUS_EXPIRED = STATUSES.indexOf('expired');

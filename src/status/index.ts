@@ -1,7 +1,7 @@
 import { assessCertificates } from '../domain/certificate.js';
 import { deviceMatcher } from '../domain/device-match.js';
 import type { FleetAudit } from '../audit/fleet-audit.js';
-import type { ChangeEvent, Thresholds } from '../domain/types.js';
+import { CERTIFICATE_STATES, type ChangeEvent, type Thresholds } from '../domain/types.js';
 import { reportCertificate, type ReportCertificate } from '../scan/report.js';
 import type { ScanSummary } from '../scan/types.js';
 import type { HttpAnswer, HttpRoutes } from '../server/http-server.js';
@@ -10,7 +10,7 @@ import type { HistoryQuery } from '../state/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { CertificateIndex } from './certificate-index.js';
-import { ACTION_STATES, CERTIFICATE_STATES, FleetSummary, type Picked } from './fleet-summary.js';
+import { ACTION_STATES, FleetSummary, type Picked } from './fleet-summary.js';
 import { renderPage, type FailingDevice, type PageFilter } from './page.js';
 import { PAGE_STYLE_SOURCE } from './page-style.js';
 import { BadQuery, integerParameter, offsetParameter, queryParameters, statesParameter, textParameter } from './query.js';

@@ -1,8 +1,8 @@
-import type { CertificateState, ChangeEvent, DeviceRef, Thresholds } from '../domain/types.js';
+import { CERTIFICATE_STATES, DEVICE_STATES, type CertificateState, type ChangeEvent, type DeviceRef, type Thresholds } from '../domain/types.js';
 import type { ReportCertificate } from '../scan/report.js';
 import type { ScanSummary } from '../scan/types.js';
 import { forecastChart } from './forecast-chart.js';
-import { ACTION_STATES, CERTIFICATE_STATES, DEVICE_STATES, type Forecast, type StateCounts } from './fleet-summary.js';
+import { ACTION_STATES, type Forecast, type StateCounts } from './fleet-summary.js';
 import { Html, html } from './html.js';
 import { PAGE_STYLE } from './page-style.js';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { assessCertificates, DAY_MS } from '../../../src/domain/certificate.js';
 import { deviceState } from '../../../src/domain/device.js';
-import type { CertificateState, DeviceState } from '../../../src/domain/types.js';
+import { CERTIFICATE_STATES, type CertificateState, type DeviceState } from '../../../src/domain/types.js';
 import { seededRandom, type Random } from '../../../src/simulator/random.js';
 import { FleetView } from '../../../src/state/fleet-view.js';
 import { CertificateIndex } from '../../../src/status/certificate-index.js';
-import { ACTION_STATES, CERTIFICATE_STATES, FleetSummary, FORECAST_WEEKS, type CertificateFilter } from '../../../src/status/fleet-summary.js';
+import { ACTION_STATES, FleetSummary, FORECAST_WEEKS, type CertificateFilter } from '../../../src/status/fleet-summary.js';
 import { cert, NOW, record, THRESHOLDS } from '../metrics/fixtures.js';
 
 const ORGS = ['o1', 'o2', 'o<3>'];
