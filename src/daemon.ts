@@ -32,6 +32,8 @@ export class Daemon {
   #following: Promise<void> | undefined;
   #scan: { readonly controller: AbortController; readonly fence: Fence; readonly done: Promise<void> } | undefined;
   #stopping = false;
+  /** `runOnStart` on a replica that started as a standby: it scans once it takes the lease. */
+  #startScanPending = false;
 
   constructor(monitor: Monitor, log: Logger) {
     this.#monitor = monitor;
@@ -97,7 +99,8 @@ export class Daemon {
     this.#followTimer = setInterval(() => {
       if (!this.leader) void this.#followLeader();
     }, config.store.standbyRefreshSeconds * 1000);
-    if (config.schedule.runOnStart) void this.triggerScan('start');
+    this.#startScanPending = config.schedule.runOnStart;
+    if (this.#startScanPending) void this.triggerScan('start');
   }
 
   /** Starts a scan unless one is running or this replica is not the leader. */
@@ -112,6 +115,7 @@ export class Daemon {
       this.#log.warn({ reason }, 'scan skipped: the previous scan is still running');
       return;
     }
+    this.#startScanPending = false;
     const controller = new AbortController();
     const lease = { fence, held: () => this.#leader.holds(fence) };
     const done = this.#monitor
@@ -192,8 +196,13 @@ export class Daemon {
     this.#monitor.metrics.setLeader(fence !== undefined);
     const scan = this.#scan;
     if (scan !== undefined && scan.fence !== fence) scan.controller.abort(new Error('the leader lease was lost'));
-    if (fence !== undefined) void this.#monitor.loadAlertState();
-    else this.#monitor.metrics.setAlertsFiring([]);
+    if (fence === undefined) {
+      this.#monitor.metrics.setAlertsFiring([]);
+      return;
+    }
+    void this.#monitor.loadAlertState();
+    // A failover must not leave the fleet unscanned until the next cron tick.
+    if (this.#startScanPending) void this.triggerScan('start');
   }
 
   /**
