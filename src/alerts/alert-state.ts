@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { Logger } from '../util/log.js';
-import { holdKey, type RevokedHold } from './evaluate.js';
-import { alertKey, type LabelSet } from './labels.js';
+import { holdKey, type AlertContent, type RevokedHold } from './evaluate.js';
+import { alertKey } from './labels.js';
 
 /** An alert the lifecycle has sent: firing, or resolved and still being re-sent. */
 export interface TrackedAlert {
-  readonly labels: LabelSet;
-  readonly annotations: LabelSet;
+  /** Its labels and annotations: an evaluation's alert (annotations written out when read), or a stored record's. */
+  readonly content: AlertContent;
   /** Epoch ms; kept for as long as the alert fires, across restarts. */
   readonly startsAt: number;
   /** Epoch ms when the condition cleared; absent while firing. */
@@ -32,8 +32,26 @@ export const STATE_MARKER = JSON.stringify({ v: 1 });
 
 export const alertRecordKey = (key: string): string => ALERT_PREFIX + key;
 export const holdRecordKey = (key: string): string => HOLD_PREFIX + key;
-export const encodeAlert = (alert: TrackedAlert): string => JSON.stringify({ v: 1, ...alert });
+export const encodeAlert = ({ content, startsAt, resolvedAt }: TrackedAlert): string =>
+  JSON.stringify({ v: 1, labels: content.labels, annotations: content.annotations, startsAt, resolvedAt });
 export const encodeHold = (hold: RevokedHold): string => JSON.stringify({ v: 1, ...hold });
+
+/**
+ * A 53-bit digest of a record (cyrb53): what the lifecycle remembers of what the store holds, so
+ * that it need not keep a second, encoded copy of every alert to tell which ones changed.
+ */
+export function recordDigest(record: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < record.length; i++) {
+    const code = record.charCodeAt(i);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
 
 const labelSet = z.record(z.string(), z.string());
 const epochMs = z.number().int().nonnegative();
@@ -78,8 +96,8 @@ export function decodeState(records: ReadonlyMap<string, string>, log: Logger): 
       log.warn({ storeKey }, 'ignoring unreadable alert state record');
       state.unreadable.push(storeKey);
     } else if ('labels' in parsed) {
-      const { v: _v, ...alert } = parsed;
-      state.alerts.set(alertKey(alert.labels), alert);
+      const { labels, annotations, startsAt, resolvedAt } = parsed;
+      state.alerts.set(alertKey(labels), { content: { labels, annotations }, startsAt, ...(resolvedAt !== undefined ? { resolvedAt } : {}) });
     } else {
       const { v: _v, ...hold } = parsed;
       state.holds.set(holdKey(hold), hold);

@@ -20,14 +20,45 @@ export const ALERT_KINDS: ReadonlyArray<{ readonly alertname: AlertName; readonl
 ];
 
 export const RUNBOOK_BASE_URL = 'https://github.com/enos-cert-monitor/enos-cert-monitor#runbook-';
+/** One string per alertname, shared by every alert of it. */
+const RUNBOOK_URLS: Readonly<Record<AlertName, string>> = {
+  [EXPIRING]: `${RUNBOOK_BASE_URL}${EXPIRING.toLowerCase()}`,
+  [EXPIRED]: `${RUNBOOK_BASE_URL}${EXPIRED.toLowerCase()}`,
+  [REVOKED]: `${RUNBOOK_BASE_URL}${REVOKED.toLowerCase()}`,
+};
 
-/** An alert that should be firing now. */
-export interface DesiredAlert {
-  readonly key: string;
+/** What an alert says. */
+export interface AlertContent {
   readonly labels: LabelSet;
   readonly annotations: LabelSet;
+}
+
+/** An alert that should be firing now. */
+export interface DesiredAlert extends AlertContent {
+  readonly key: string;
   /** When the condition began, where known (a revocation's event time); otherwise the first evaluation that saw it. */
-  readonly since?: number;
+  readonly since?: number | undefined;
+}
+
+/**
+ * Annotations are written out each time they are read (sent, stored), from the few values they
+ * say: a fleet's firing alerts would otherwise hold a description of some hundred bytes each.
+ */
+class Alert implements DesiredAlert {
+  readonly #annotate: () => Record<string, string>;
+
+  constructor(
+    readonly key: string,
+    readonly labels: LabelSet,
+    annotate: () => Record<string, string>,
+    readonly since?: number,
+  ) {
+    this.#annotate = annotate;
+  }
+
+  get annotations(): LabelSet {
+    return { ...this.#annotate(), runbook_url: RUNBOOK_URLS[this.labels.alertname as AlertName] };
+  }
 }
 
 /** A revocation seen as a change event: its alert fires for `revokedHoldHours` after `at`. */
@@ -118,46 +149,53 @@ export function holdFromEvent(event: ChangeEvent, certificates: readonly Certifi
 function expiryAlert(device: DeviceRef, assessed: AssessedCertificate, extraLabels: LabelSet): DesiredAlert | undefined {
   if (assessed.superseded) return undefined;
   const { cert, state, daysLeft } = assessed;
-  const notAfter = rfc3339(cert.notAfter);
-  const name = `certificate ${cert.certSN} of device ${describeDevice(device)}`;
   if (state === 'warning' || state === 'critical') {
-    return build(EXPIRING, state, device, cert.certSN, extraLabels, {
-      summary: `Certificate ${cert.certSN} of device ${describeDevice(device)} expires ${inDays(daysLeft)}`,
-      description:
-        `The ${name} (subject ${cert.subject}, issuer ${cert.issuer}) is valid until ${notAfter} ` +
-        'and no newer valid certificate replaces it. Issue a new certificate to the device before then.',
-      not_after: notAfter,
-      days_left: String(daysLeft),
+    return build(EXPIRING, state, device, cert.certSN, extraLabels, () => {
+      const notAfter = rfc3339(cert.notAfter);
+      return {
+        summary: `Certificate ${cert.certSN} of device ${describeDevice(device)} expires ${inDays(daysLeft)}`,
+        description:
+          `The certificate ${cert.certSN} of device ${describeDevice(device)} (subject ${cert.subject}, issuer ${cert.issuer}) ` +
+          `is valid until ${notAfter} and no newer valid certificate replaces it. Issue a new certificate to the device before then.`,
+        not_after: notAfter,
+        days_left: String(daysLeft),
+      };
     });
   }
   if (state === 'expired') {
-    return build(EXPIRED, 'critical', device, cert.certSN, extraLabels, {
-      summary: `Certificate ${cert.certSN} of device ${describeDevice(device)} has expired`,
-      description:
-        `The ${name} (subject ${cert.subject}, issuer ${cert.issuer}) expired at ${notAfter} ` +
-        'and no newer valid certificate replaces it: the device can no longer authenticate with it.',
-      not_after: notAfter,
-      days_left: String(daysLeft),
+    return build(EXPIRED, 'critical', device, cert.certSN, extraLabels, () => {
+      const notAfter = rfc3339(cert.notAfter);
+      return {
+        summary: `Certificate ${cert.certSN} of device ${describeDevice(device)} has expired`,
+        description:
+          `The certificate ${cert.certSN} of device ${describeDevice(device)} (subject ${cert.subject}, issuer ${cert.issuer}) ` +
+          `expired at ${notAfter} and no newer valid certificate replaces it: the device can no longer authenticate with it.`,
+        not_after: notAfter,
+        days_left: String(daysLeft),
+      };
     });
   }
   return undefined;
 }
 
 function revokedAlert(hold: RevokedHold, now: number, extraLabels: LabelSet): DesiredAlert {
-  const annotations: Record<string, string> = {
-    summary: `Certificate ${hold.certSN} of device ${describeDevice(hold.device)} was revoked`,
-    description:
-      `The certificate ${hold.certSN} of device ${describeDevice(hold.device)} was revoked at ${rfc3339(hold.at)}` +
-      `${hold.revoker ? ` by ${hold.revoker}` : ''}${hold.revokerReason ? ` (${hold.revokerReason})` : ''}. ` +
-      'Check that the revocation was intended and that the device has another valid certificate.',
-    revoker: hold.revoker,
-    revoker_reason: hold.revokerReason,
+  const annotate = (): Record<string, string> => {
+    const annotations: Record<string, string> = {
+      summary: `Certificate ${hold.certSN} of device ${describeDevice(hold.device)} was revoked`,
+      description:
+        `The certificate ${hold.certSN} of device ${describeDevice(hold.device)} was revoked at ${rfc3339(hold.at)}` +
+        `${hold.revoker ? ` by ${hold.revoker}` : ''}${hold.revokerReason ? ` (${hold.revokerReason})` : ''}. ` +
+        'Check that the revocation was intended and that the device has another valid certificate.',
+      revoker: hold.revoker,
+      revoker_reason: hold.revokerReason,
+    };
+    if (hold.notAfter !== null) {
+      annotations.not_after = rfc3339(hold.notAfter);
+      annotations.days_left = String(Math.floor((hold.notAfter - now) / DAY_MS));
+    }
+    return annotations;
   };
-  if (hold.notAfter !== null) {
-    annotations.not_after = rfc3339(hold.notAfter);
-    annotations.days_left = String(Math.floor((hold.notAfter - now) / DAY_MS));
-  }
-  return { ...build(REVOKED, 'warning', hold.device, hold.certSN, extraLabels, annotations), since: hold.at };
+  return build(REVOKED, 'warning', hold.device, hold.certSN, extraLabels, annotate, hold.at);
 }
 
 function build(
@@ -166,7 +204,8 @@ function build(
   device: DeviceRef,
   certSN: string,
   extraLabels: LabelSet,
-  annotations: Record<string, string>,
+  annotate: () => Record<string, string>,
+  since?: number,
 ): DesiredAlert {
   const own: Record<string, string | undefined> = {
     alertname,
@@ -186,8 +225,7 @@ function build(
   for (const [name, value] of Object.entries(own)) {
     if (value) labels[name] = value;
   }
-  annotations.runbook_url = `${RUNBOOK_BASE_URL}${alertname.toLowerCase()}`;
-  return { key: alertKey(labels), labels, annotations };
+  return new Alert(alertKey(labels), labels, annotate, since);
 }
 
 /** RFC 3339 in UTC, without the fraction when it is zero. */

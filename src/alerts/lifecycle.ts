@@ -13,6 +13,7 @@ import {
   encodeHold,
   encodeState,
   holdRecordKey,
+  recordDigest,
   STATE_MARKER_KEY,
   type AlertState,
   type TrackedAlert,
@@ -103,8 +104,8 @@ export class AlertLifecycle {
   readonly #options: AlertLifecycleOptions;
   readonly #log: Logger;
   #state: AlertState = { alerts: new Map(), holds: new Map() };
-  /** Record key → value as the store last held it, as far as this instance knows (read or written). */
-  #written = new Map<string, string>();
+  /** Record key → digest of the value the store last held, as far as this instance knows (read or written). */
+  #written = new Map<string, number>();
   /** Records removed by their rule, to be removed from the store by the next write. */
   readonly #removals = new Set<string>();
   #loaded = false;
@@ -149,7 +150,7 @@ export class AlertLifecycle {
       const changes = this.#apply(desired, now, (alert) => this.#scanDecides(alert, scan));
       this.#log.info({ ...changes, firing: desired.size }, 'alerts evaluated');
       await this.#persist(fence);
-      this.#send(now);
+      await this.#send(now);
     });
   }
 
@@ -169,13 +170,13 @@ export class AlertLifecycle {
         extraLabels: this.#options.alertmanager.labels,
       });
       // Only revoked alerts change without a scan; the others wait for the next evaluation.
-      const changes = this.#apply(stillRevoked, now, (alert) => alert.labels.alertname === REVOKED);
+      const changes = this.#apply(stillRevoked, now, (alert) => alert.content.labels.alertname === REVOKED);
       if (changes.resolved > 0) this.#log.info(changes, 'revoked alerts ended');
       if (fence !== undefined) {
         if (!this.#loaded) await this.#loadOrCarryOn();
         await this.#persist(fence);
       }
-      this.#send(now);
+      await this.#send(now);
     });
   }
 
@@ -186,7 +187,7 @@ export class AlertLifecycle {
     );
     for (const alert of this.#state.alerts.values()) {
       if (alert.resolvedAt !== undefined) continue;
-      const { alertname = '', severity = '' } = alert.labels;
+      const { alertname = '', severity = '' } = alert.content.labels;
       const entry = counts.get(`${alertname}/${severity}`) ?? { alertname, severity, count: 0 };
       entry.count += 1;
       counts.set(`${alertname}/${severity}`, entry);
@@ -232,7 +233,7 @@ export class AlertLifecycle {
     for (const key of stored.unreadable) this.#removals.add(key);
     mergeRecords(this.#state.alerts, stored.alerts, alertRecordKey, encodeAlert, this.#written, this.#removals);
     mergeRecords(this.#state.holds, stored.holds, holdRecordKey, encodeHold, this.#written, this.#removals);
-    if (records.has(STATE_MARKER_KEY)) this.#written.set(STATE_MARKER_KEY, records.get(STATE_MARKER_KEY)!);
+    if (records.has(STATE_MARKER_KEY)) this.#written.set(STATE_MARKER_KEY, recordDigest(records.get(STATE_MARKER_KEY)!));
   }
 
   /**
@@ -241,9 +242,10 @@ export class AlertLifecycle {
    * devices the scan still knows.
    */
   #scanDecides(alert: TrackedAlert, scan: ScanVerdict): boolean {
-    if (alert.labels.alertname === REVOKED) return true;
+    const { labels } = alert.content;
+    if (labels.alertname === REVOKED) return true;
     if (!scan.answered) return false;
-    return scan.inventoryComplete || this.#options.fleet.get(deviceId(deviceOfLabels(alert.labels))) !== undefined;
+    return scan.inventoryComplete || this.#options.fleet.get(deviceId(deviceOfLabels(labels))) !== undefined;
   }
 
   /**
@@ -261,10 +263,10 @@ export class AlertLifecycle {
       const known = alerts.get(key);
       this.#removals.delete(alertRecordKey(key));
       if (known !== undefined && known.resolvedAt === undefined) {
-        alerts.set(key, { labels: alert.labels, annotations: alert.annotations, startsAt: known.startsAt });
+        alerts.set(key, { content: alert, startsAt: known.startsAt });
       } else {
         const startsAt = Math.min(alert.since ?? now, now);
-        alerts.set(key, { labels: alert.labels, annotations: alert.annotations, startsAt });
+        alerts.set(key, { content: alert, startsAt });
         changes.started += 1;
         countKind(changes.startedByKind, alert.labels);
         this.#log.debug({ labels: alert.labels, startsAt: rfc3339(startsAt) }, 'alert firing');
@@ -274,8 +276,8 @@ export class AlertLifecycle {
       if (alert.resolvedAt === undefined && !desired.has(key) && inScope(alert)) {
         alerts.set(key, { ...alert, resolvedAt: now });
         changes.resolved += 1;
-        countKind(changes.resolvedByKind, alert.labels);
-        this.#log.debug({ labels: alert.labels }, 'alert resolved');
+        countKind(changes.resolvedByKind, alert.content.labels);
+        this.#log.debug({ labels: alert.content.labels }, 'alert resolved');
       } else if (alert.resolvedAt !== undefined && now - alert.resolvedAt >= RESOLVED_RESEND_MS) {
         alerts.delete(key);
         this.#removals.add(alertRecordKey(key));
@@ -308,7 +310,7 @@ export class AlertLifecycle {
     for (let attempt = 1; attempt <= 2; attempt++) {
       const set = new Map<string, string>();
       for await (const [key, value] of withPauses(encodeState(this.#state))) {
-        if (key === STATE_MARKER_KEY || this.#written.get(key) !== value) set.set(key, value);
+        if (key === STATE_MARKER_KEY || this.#written.get(key) !== recordDigest(value)) set.set(key, value);
       }
       const remove = [...this.#removals];
       let stateWasKept: boolean;
@@ -320,26 +322,32 @@ export class AlertLifecycle {
         return;
       }
       const wroteEverything = !this.#written.has(STATE_MARKER_KEY);
-      for (const [key, value] of set) this.#written.set(key, value);
+      for (const [key, value] of set) this.#written.set(key, recordDigest(value));
       for (const key of remove) {
         this.#written.delete(key);
         this.#removals.delete(key);
       }
       if (stateWasKept || wroteEverything) return;
       this.#log.warn({ alerts: this.#state.alerts.size, revokedHolds: this.#state.holds.size }, 'the store lost the alert state; writing back the alerts tracked here');
-      this.#written = new Map([[STATE_MARKER_KEY, set.get(STATE_MARKER_KEY)!]]);
+      this.#written = new Map([[STATE_MARKER_KEY, recordDigest(set.get(STATE_MARKER_KEY)!)]]);
     }
   }
 
-  /** endsAt never precedes startsAt (which may come from another replica's clock): Alertmanager refuses that. */
-  #send(now: number): void {
+  /**
+   * endsAt never precedes startsAt (which may come from another replica's clock): Alertmanager
+   * refuses that. Annotations are written out here, a slice of alerts at a time.
+   */
+  async #send(now: number): Promise<void> {
     const firingEndsAt = now + ENDS_AT_INTERVALS * this.#options.alertmanager.resendIntervalSeconds * 1000;
-    const alerts: PostableAlert[] = [...this.#state.alerts.values()].map((alert) => ({
-      labels: alert.labels,
-      annotations: alert.annotations,
-      startsAt: rfc3339(alert.startsAt),
-      endsAt: rfc3339(Math.max(alert.resolvedAt ?? firingEndsAt, alert.startsAt)),
-    }));
+    const alerts: PostableAlert[] = [];
+    for await (const alert of withPauses(this.#state.alerts.values())) {
+      alerts.push({
+        labels: alert.content.labels,
+        annotations: alert.content.annotations,
+        startsAt: rfc3339(alert.startsAt),
+        endsAt: rfc3339(Math.max(alert.resolvedAt ?? firingEndsAt, alert.startsAt)),
+      });
+    }
     if (alerts.length > 0) this.#options.sink.send(alerts);
   }
 
@@ -356,20 +364,20 @@ function mergeRecords<T>(
   stored: ReadonlyMap<string, T>,
   recordKey: (key: string) => string,
   encode: (value: T) => string,
-  written: Map<string, string>,
+  written: Map<string, number>,
   removals: ReadonlySet<string>,
 ): void {
   for (const [key, value] of stored) {
     const record = recordKey(key);
     if (removals.has(record)) continue;
     const mine = tracked.get(key);
-    const changedHere = mine !== undefined && written.get(record) !== encode(mine);
+    const changedHere = mine !== undefined && written.get(record) !== recordDigest(encode(mine));
     if (!changedHere) tracked.set(key, value);
-    written.set(record, encode(value));
+    written.set(record, recordDigest(encode(value)));
   }
   for (const [key, mine] of tracked) {
     const record = recordKey(key);
-    if (stored.has(key) || written.get(record) !== encode(mine)) continue;
+    if (stored.has(key) || written.get(record) !== recordDigest(encode(mine))) continue;
     tracked.delete(key);
     written.delete(record);
   }

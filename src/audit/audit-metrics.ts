@@ -89,10 +89,19 @@ export class AuditMetrics {
     // Distinct certificates may read alike once cleaned and capped: one series each, the first wins.
     const shown = new Set<string>();
     let validUntil = Infinity;
+    const cleanOrgs = new Map<string, string>();
     for (const record of fleet.records()) {
-      const org = cleanLabelValue(record.device.orgId);
+      const { orgId } = record.device;
+      let org = cleanOrgs.get(orgId);
+      if (org === undefined) cleanOrgs.set(orgId, (org = cleanLabelValue(orgId)));
       let orgFindings = findings.get(org);
       if (orgFindings === undefined) findings.set(org, (orgFindings = FINDINGS.map(() => 0)));
+      // Most devices have no finding in any state: their states need not be assessed, only the
+      // instant one of their certificates gets too old watched.
+      if (!audit.mayHaveFindings(record.id, record.certificates, now)) {
+        for (const cert of record.certificates) validUntil = Math.min(validUntil, nextAgeChange(cert, now, audit));
+        continue;
+      }
       let labels: string | undefined;
       for (const { cert, state } of assessCertificates(record.certificates, now, thresholds)) {
         validUntil = Math.min(validUntil, nextStateChange(cert, now, thresholds), nextAgeChange(cert, now, audit));

@@ -58,6 +58,15 @@ export class FleetAudit {
     return { findings, keyAlgorithm, keyBits, signatureAlgorithm, fingerprintSha256 };
   }
 
+  /**
+   * Whether a certificate of the device has a finding in the states that are audited (their own
+   * states aside): cheap enough for a pass over the whole fleet.
+   */
+  mayHaveFindings(id: string, certificates: readonly Certificate[], now: number): boolean {
+    if (this.#shared.holdsShared(id)) return true;
+    return certificates.some((cert) => findingBits(cert, false, now, this.config) !== 0);
+  }
+
   /** As findings(), as a bit set (see findingBits). */
   bits(cert: Certificate, state: CertificateState, now: number): number {
     if (!isAudited(state)) return 0;

@@ -7,6 +7,8 @@ import type { Certificate } from '../domain/types.js';
  */
 export class SharedIndex {
   readonly #holders = new Map<number, string | Set<string>>();
+  /** Devices that hold a shared certificate → how many of theirs are shared. */
+  readonly #sharing = new Map<string, number>();
 
   /** A device's certificates went from `before` to `after` (empty when it appeared or went away). */
   update(id: string, before: readonly Certificate[], after: readonly Certificate[]): void {
@@ -21,19 +23,43 @@ export class SharedIndex {
     return this.#holders.get(sharingKey(cert)) instanceof Set;
   }
 
+  /** Whether one of the device's certificates is shared: a lookup by id, no certificate hashed. */
+  holdsShared(id: string): boolean {
+    return this.#sharing.has(id);
+  }
+
   #add(key: number, id: string): void {
     const holders = this.#holders.get(key);
-    if (holders === undefined) this.#holders.set(key, id);
-    else if (holders instanceof Set) holders.add(id);
-    else if (holders !== id) this.#holders.set(key, new Set([holders, id]));
+    if (holders === undefined) {
+      this.#holders.set(key, id);
+    } else if (holders instanceof Set) {
+      if (holders.has(id)) return;
+      holders.add(id);
+      this.#countSharing(id, 1);
+    } else if (holders !== id) {
+      this.#holders.set(key, new Set([holders, id]));
+      this.#countSharing(holders, 1);
+      this.#countSharing(id, 1);
+    }
   }
 
   #remove(key: number, id: string): void {
     const holders = this.#holders.get(key);
-    if (holders === id) this.#holders.delete(key);
-    else if (holders instanceof Set && holders.delete(id) && holders.size === 1) {
-      this.#holders.set(key, holders.values().next().value!);
+    if (holders === id) {
+      this.#holders.delete(key);
+    } else if (holders instanceof Set && holders.delete(id)) {
+      this.#countSharing(id, -1);
+      if (holders.size > 1) return;
+      const last = holders.values().next().value!;
+      this.#holders.set(key, last);
+      this.#countSharing(last, -1);
     }
+  }
+
+  #countSharing(id: string, change: 1 | -1): void {
+    const count = (this.#sharing.get(id) ?? 0) + change;
+    if (count > 0) this.#sharing.set(id, count);
+    else this.#sharing.delete(id);
   }
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { deviceId } from '../domain/device-id.js';
 import type { QueryResult } from '../domain/device.js';
@@ -85,6 +86,8 @@ type Queried =
 export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSignal: AbortSignal): Promise<ScanReport> {
   const leaseLost = new AbortController();
   const signal = AbortSignal.any([outerSignal, leaseLost.signal]);
+  // Every query in flight may wait on it (for a token being renewed, or a retry's delay): not a leak.
+  setMaxListeners(deps.concurrency + 10, signal);
   const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE;
   const log = deps.log;
   const startedAt = deps.clock.now();

@@ -94,6 +94,7 @@ async function measure(DEVICES) {
   const { createLogger } = await import('../../dist/util/log.js');
   const { systemClock } = await import('../../dist/util/clock.js');
   const { storeKeys } = await import('../../dist/state/redis-store.js');
+  const { LeaderElection } = await import('../../dist/state/leader.js');
   const { deleteRedisKeys, redisMemory, runBareLoop, startRedis, startScraper, startSimulator } = await import('./processes.mjs');
 
   const LATENCY_MS = Number(flags['latency-ms']);
@@ -126,6 +127,12 @@ async function measure(DEVICES) {
   const server = await startHttpServer({ host: '127.0.0.1', port: 0, metrics: monitor.metrics, ready: () => true, log });
   const metricsUrl = `http://127.0.0.1:${server.port}/metrics`;
   await monitor.store.ping();
+  // As a daemon replica does: the scan writes and alerts under the leader lease.
+  const election = new LeaderElection({ store: monitor.store, holder: 'bench', leaseMs: 60_000, log, onChange: () => {} });
+  await election.start();
+  const fence = election.fence;
+  if (fence === undefined) throw new Error('the bench could not take the leader lease');
+  await monitor.loadAlertState();
   await scraper.scrape(metricsUrl); // connections and code paths warm, before anything is measured
 
   const loadBefore = loadAverage();
@@ -141,6 +148,7 @@ async function measure(DEVICES) {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   scanStall.enable();
+  const composition = sampleMemory();
   const scrapesDuringScan = (async () => {
     // As Prometheus would: a scrape every interval while devices keep changing (and a plain one).
     while (scanning) {
@@ -149,12 +157,16 @@ async function measure(DEVICES) {
       if (scanning) plainScrapes.push(await scraper.scrape(metricsUrl, { gzip: false }));
     }
   })();
-  const report = await monitor.scan(new AbortController().signal);
+  // Only the summary is kept: a daemon drops the report (one outcome per device) after the scan.
+  const { summary, changes } = await monitor
+    .scan(new AbortController().signal, { fence, held: () => election.holds(fence) })
+    .then((report) => ({ summary: report.summary, changes: report.events.length }));
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const simulatorCpuSeconds = simulator.cpuSeconds() - neighboursBefore.simulator;
   const redisCpuSeconds = redis === undefined ? Number.NaN : redis.cpuSeconds() - neighboursBefore.redis;
   scanning = false;
+  const memoryAtPeak = composition.stop();
   await scrapesDuringScan;
   scanStall.disable();
   const roundTrips = monitor.store.roundTrips - roundTripsBefore;
@@ -177,8 +189,10 @@ async function measure(DEVICES) {
   if (flags['heap-snapshot'] !== undefined) writeHeapSnapshot(flags['heap-snapshot']);
   let certificates = 0;
   for (const record of monitor.fleet.records()) certificates += record.certificates.length;
+  const alertsFiring = monitor.alerts.firing().reduce((sum, kind) => sum + kind.count, 0);
   const redisAfter = await redisMemory(redisUrl);
 
+  await election.stop({ release: true });
   await server.close();
   await monitor.close();
   await scraper.stop();
@@ -192,8 +206,8 @@ async function measure(DEVICES) {
     machine: machine(),
     load: { before: loadBefore, after: loadAverage() },
     parameters: { devices: DEVICES, latencyMs: LATENCY_MS, concurrency: CONCURRENCY, perCertificate: flags['per-certificate'], scrapeIntervalMs: SCRAPE_INTERVAL_MS },
-    complete: report.summary.devices.ok === DEVICES,
-    scan: { ...report.summary.devices, result: report.summary.result, certificates, changes: report.events.length },
+    complete: summary.devices.ok === DEVICES,
+    scan: { ...summary.devices, result: summary.result, certificates, changes, alertsFiring },
     wallMs,
     idealMs: (DEVICES * LATENCY_MS) / CONCURRENCY,
     cpuMicrosPerDevice: cpuMicros / DEVICES,
@@ -205,6 +219,7 @@ async function measure(DEVICES) {
     rssBeforeBytes: rssBefore,
     peakRssDuringScanBytes: peakRssDuringScan,
     peakRssBytes: peakRss,
+    memoryAtPeak,
     liveHeapBytes: live.heapUsed,
     liveExternalBytes: live.external,
     roundTrips,
@@ -237,6 +252,7 @@ function printTable(r) {
   const rows = [
     ['devices / certificates', `${devices.toLocaleString('en')} / ${r.scan.certificates.toLocaleString('en')}`, '', ''],
     ['scan result', `${r.scan.result} (${r.scan.ok} ok, ${r.scan.failed} failed)`, '', ''],
+    ['change events / alerts firing', `${r.scan.changes.toLocaleString('en')} / ${r.scan.alertsFiring.toLocaleString('en')}`, '', ''],
     ['scan wall time', seconds(r.wallMs), '', ''],
     [`ideal N × ${latencyMs} ms / ${concurrency}`, seconds(r.idealMs), '', ''],
     ['scan / ideal', scanRatio.toFixed(3), `≤ ${TARGETS.scanRatio}`, check(scanRatio, TARGETS.scanRatio)],
@@ -252,6 +268,12 @@ function printTable(r) {
     ],
     ['RSS before the scan', mb(r.rssBeforeBytes), '', ''],
     ['peak RSS at the end of the scan', mb(r.peakRssDuringScanBytes), '', ''],
+    [
+      '… at its highest sample: V8 heap used / total, buffers',
+      `${mb(r.memoryAtPeak.heapUsed)} / ${mb(r.memoryAtPeak.heapTotal)}, ${mb(r.memoryAtPeak.external)}`,
+      '',
+      '',
+    ],
     ['peak RSS', mb(r.peakRssBytes), `≤ ${TARGETS.peakRssMB} MB at 100k`, devices === 100_000 ? check(r.peakRssBytes / 1e6, TARGETS.peakRssMB) : ''],
     ['live after a full GC: heap / buffers', `${mb(r.liveHeapBytes)} / ${mb(r.liveExternalBytes)}`, '', ''],
     ['Redis round trips per device', `${perDevice.toFixed(4)} (${r.roundTrips})`, '', ''],
@@ -312,6 +334,21 @@ function printRows(header, rows) {
   console.log(line(header));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const row of rows) console.log(line(row));
+}
+
+/** The process.memoryUsage() sample with the highest RSS, sampled every 50 ms until stop(). */
+function sampleMemory() {
+  let highest = process.memoryUsage();
+  const timer = setInterval(() => {
+    const sample = process.memoryUsage();
+    if (sample.rss > highest.rss) highest = sample;
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return highest;
+    },
+  };
 }
 
 /** What is still referenced at the end (the peak also holds garbage V8 had not collected yet). */

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeState, encodeState, type AlertState } from '../../../src/alerts/alert-state.js';
+import { decodeState, encodeState, recordDigest, type AlertState } from '../../../src/alerts/alert-state.js';
 import { alertKey } from '../../../src/alerts/labels.js';
 import { silentLogger } from '../../../src/util/log.js';
 
 const labels = { alertname: 'EnosCertificateRevoked', severity: 'warning', org_id: 'o1', cert_sn: '1' };
 const state: AlertState = {
   alerts: new Map([
-    [alertKey(labels), { labels, annotations: { summary: 's' }, startsAt: 1_000, resolvedAt: 2_000 }],
+    [alertKey(labels), { content: { labels, annotations: { summary: 's' } }, startsAt: 1_000, resolvedAt: 2_000 }],
   ]),
   holds: new Map([
     [
@@ -37,5 +37,21 @@ describe('alert state records', () => {
   ])('skips a record that is %s, and names it', (_name, key, value) => {
     const records = new Map([...encodeState(state), [key, value]]);
     expect(decodeState(records, silentLogger)).toEqual({ ...state, unreadable: [key] });
+  });
+});
+
+describe('recordDigest', () => {
+  it('is the same for the same record and differs for records that differ by one character', () => {
+    const record = [...encodeState(state)][1]![1];
+    expect(recordDigest(record)).toBe(recordDigest(`${record}`));
+    const variants = new Set([record, ...Array.from({ length: record.length }, (_, i) => `${record.slice(0, i)}#${record.slice(i + 1)}`)]);
+    expect(new Set([...variants].map(recordDigest)).size).toBe(variants.size);
+  });
+
+  it('spreads over 53 bits', () => {
+    const digests = Array.from({ length: 10_000 }, (_, i) => recordDigest(`{"v":1,"n":${i}}`));
+    expect(new Set(digests).size).toBe(digests.length);
+    expect(digests.every((d) => Number.isSafeInteger(d) && d >= 0)).toBe(true);
+    expect(Math.max(...digests)).toBeGreaterThan(2 ** 50);
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { deviceId } from '../../../src/domain/device-id.js';
 import type { Certificate } from '../../../src/domain/types.js';
 import { runScan, type ScannerDeps } from '../../../src/scan/scanner.js';
@@ -145,6 +145,24 @@ describe('runScan', () => {
     await scan(devices(50));
     expect(api.calls).toBe(50);
     expect(api.maxInFlight).toBe(3);
+  });
+
+  it('lets every query in flight wait on the scan signal without a listener-leak warning', async () => {
+    const { api, scan } = await setup({ concurrency: 32 });
+    const list = devices(32);
+    for (const device of list) api.answers.set(deviceId(device), []);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): number => warnings.push(warning);
+    process.on('warning', onWarning);
+    let release!: () => void;
+    api.gate = new Promise((resolve) => (release = resolve));
+    const scanned = scan(list);
+    await vi.waitFor(() => expect(api.inFlight).toBe(32));
+    release();
+    await scanned;
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
   });
 
   it('reads and writes the store once per batch', async () => {
