@@ -309,8 +309,12 @@ export class AlertLifecycle {
     if (!this.#loaded) return;
     for (let attempt = 1; attempt <= 2; attempt++) {
       const set = new Map<string, string>();
+      const digests = new Map<string, number>();
       for await (const [key, value] of withPauses(encodeState(this.#state))) {
-        if (key === STATE_MARKER_KEY || this.#written.get(key) !== recordDigest(value)) set.set(key, value);
+        const digest = recordDigest(value);
+        if (key !== STATE_MARKER_KEY && this.#written.get(key) === digest) continue;
+        set.set(key, value);
+        digests.set(key, digest);
       }
       const remove = [...this.#removals];
       let stateWasKept: boolean;
@@ -322,14 +326,14 @@ export class AlertLifecycle {
         return;
       }
       const wroteEverything = !this.#written.has(STATE_MARKER_KEY);
-      for (const [key, value] of set) this.#written.set(key, recordDigest(value));
+      for (const [key, digest] of digests) this.#written.set(key, digest);
       for (const key of remove) {
         this.#written.delete(key);
         this.#removals.delete(key);
       }
       if (stateWasKept || wroteEverything) return;
       this.#log.warn({ alerts: this.#state.alerts.size, revokedHolds: this.#state.holds.size }, 'the store lost the alert state; writing back the alerts tracked here');
-      this.#written = new Map([[STATE_MARKER_KEY, recordDigest(set.get(STATE_MARKER_KEY)!)]]);
+      this.#written = new Map([[STATE_MARKER_KEY, digests.get(STATE_MARKER_KEY)!]]);
     }
   }
 
