@@ -82,7 +82,7 @@ export function buildReport(
     changes: scan.events,
     errors: [
       ...scan.inventoryProblems.filter((problem) => !problem.warning).map(sourceError),
-      ...scan.outcomes.filter((outcome) => outcome.query !== 'ok').map(deviceError),
+      ...scan.deviceProblems.map(deviceError),
     ],
     warnings: scan.inventoryProblems
       .filter((problem) => problem.warning)

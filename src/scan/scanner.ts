@@ -64,7 +64,8 @@ export interface ScannerDeps {
 
 export interface ScanReport {
   readonly summary: ScanSummary;
-  readonly outcomes: readonly DeviceOutcome[];
+  /** The devices whose query brought no certificates (not found, or failed); the others are only counted. */
+  readonly deviceProblems: readonly DeviceOutcome[];
   readonly events: readonly ChangeEvent[];
   readonly inventoryProblems: readonly SourceProblem[];
   /** The store refused a write: another replica holds the lease. The scan stopped there. */
@@ -92,7 +93,9 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
   const log = deps.log;
   const startedAt = deps.clock.now();
   const limit = pLimit(deps.concurrency);
-  const outcomes: DeviceOutcome[] = [];
+  const devices = { total: 0, ok: 0, notFound: 0, failed: 0 };
+  const deviceProblems: DeviceOutcome[] = [];
+  const events: ChangeEvent[] = [];
   const seen = new Set<string>();
   const progress = new ProgressReporter(log, deps.clock, deps.progressIntervalMs);
   const failures = new FailureSummary();
@@ -112,10 +115,14 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
       ...(outcome.lastAnswerAt !== undefined ? { lastAnswerAt: outcome.lastAnswerAt } : {}),
       certificates,
     });
-    outcomes.push(lightOutcome(outcome, deps.fleet));
+    countQuery(devices, outcome.query);
     deps.observer?.deviceQuery(outcome.query);
-    if (outcome.events.length > 0) deps.observer?.certificateChanges(outcome.events);
+    if (outcome.events.length > 0) {
+      events.push(...outcome.events);
+      deps.observer?.certificateChanges(outcome.events);
+    }
     if (outcome.query !== 'ok') {
+      deviceProblems.push(lightOutcome(outcome, deps.fleet));
       failures.add(outcome);
       log.debug({ device: outcome.id, reason: outcome.reason, err: outcome.message, lastAnswerAt: outcome.lastAnswerAt }, 'device query failed');
     }
@@ -191,12 +198,13 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
     // A read-only scan (no fence) deletes nothing from the store either.
     if (deps.fence !== undefined) await pruneRemovedDevices(deps.store, seen, deps.fence, log);
   }
-  const summary = summarize(outcomes, startedAt, finishedAt, complete, signal.aborted);
+  const result = scanResult(deviceProblems, devices, complete, signal.aborted);
+  const summary: ScanSummary = { startedAt, finishedAt, result, devices, inventoryComplete: complete, aborted: signal.aborted };
   failures.log(log);
   return {
     summary,
-    outcomes,
-    events: outcomes.flatMap((o) => o.events),
+    deviceProblems,
+    events,
     inventoryProblems: source.problems ?? [],
     leaseLost: leaseLost.signal.aborted,
   };
@@ -300,21 +308,11 @@ function removeUnseen(fleet: FleetView, seen: ReadonlySet<string>): void {
   for (const id of [...fleet.ids()]) if (!seen.has(id)) fleet.delete(id);
 }
 
-function summarize(
-  outcomes: readonly DeviceOutcome[],
-  startedAt: number,
-  finishedAt: number,
-  inventoryComplete: boolean,
-  aborted: boolean,
-): ScanSummary {
-  const devices = { total: outcomes.length, ok: 0, notFound: 0, failed: 0 };
-  for (const { query } of outcomes) {
-    if (query === 'ok') devices.ok++;
-    else if (query === 'not_found') devices.notFound++;
-    else devices.failed++;
-  }
-  const result = scanResult(outcomes, devices, inventoryComplete, aborted);
-  return { startedAt, finishedAt, result, devices, inventoryComplete, aborted };
+function countQuery(devices: { total: number; ok: number; notFound: number; failed: number }, query: QueryResult): void {
+  devices.total++;
+  if (query === 'ok') devices.ok++;
+  else if (query === 'not_found') devices.notFound++;
+  else devices.failed++;
 }
 
 /**
@@ -322,11 +320,11 @@ function summarize(
  * store failed for some devices. Otherwise `success`: devices whose own query failed do not count
  * against the scan (every fleet has a few); they are reported per device and by reason instead.
  */
-function scanResult(outcomes: readonly DeviceOutcome[], devices: ScanSummary['devices'], inventoryComplete: boolean, aborted: boolean): ScanResult {
+function scanResult(deviceProblems: readonly DeviceOutcome[], devices: ScanSummary['devices'], inventoryComplete: boolean, aborted: boolean): ScanResult {
   const answered = devices.ok + devices.notFound;
   if (devices.total > 0 && answered === 0) return 'failure';
   if (devices.total === 0 && !inventoryComplete) return 'failure';
-  if (!inventoryComplete || aborted || outcomes.some(isStoreFailure)) return 'partial';
+  if (!inventoryComplete || aborted || deviceProblems.some(isStoreFailure)) return 'partial';
   return 'success';
 }
 

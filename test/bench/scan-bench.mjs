@@ -6,10 +6,15 @@
 // after the scan, event-loop stalls. The simulator, redis-server, the scraper and the bare loop
 // run in their own processes; the measured process is the monitor alone.
 //
+// The monitor runs under the V8 heap cap of the pod it is sized for, by default the one in
+// deploy/kubernetes/base/deployment.yaml: V8 picks how far the heap may grow past what is live
+// before it collects from that cap (up to 4 times with no cap on a machine of several GB, much
+// less under a cap of a few hundred MB), so peak RSS means something only under the pod's cap.
+//
 //   npm run bench -- [--devices 20000,100000] [--latency-ms 50] [--concurrency 64] [--redis-url URL]
 //                    [--per-certificate all|expiring|none] [--scrape-interval-ms 15000]
-//                    [--bare-devices 100000] [--heap-snapshot FILE] [--json]
-//   npm run bench -- --million     (1,000,000 devices, 5 ms, perCertificate expiring)
+//                    [--bare-devices 100000] [--heap-mb 448|none] [--heap-snapshot FILE] [--json]
+//   npm run bench -- --million     (1,000,000 devices, 5 ms, perCertificate expiring, heap cap 1792 MB)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -31,12 +36,16 @@ const { values: flags } = parseArgs({
     'warm-scrapes': { type: 'string', default: '10' },
     'bare-devices': { type: 'string', default: '100000' },
     'heap-snapshot': { type: 'string' },
+    'heap-mb': { type: 'string' },
     million: { type: 'boolean', default: false },
+    /** Internal: this process is the measured one, for a single size. */
+    child: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
   strict: true,
 });
-if (flags.million) Object.assign(flags, { devices: '1000000', 'latency-ms': '5', 'per-certificate': 'expiring' });
+if (flags.million) Object.assign(flags, { devices: '1000000', 'latency-ms': '5', 'per-certificate': 'expiring', 'heap-mb': flags['heap-mb'] ?? '1792' });
+const heapMb = flags['heap-mb'] ?? deploymentHeapMb();
 
 /** The issue's targets (they apply at 100k devices, 50 ms, concurrency 64, perCertificate all). */
 const TARGETS = {
@@ -55,28 +64,34 @@ const TARGETS = {
 const sizes = flags.devices.split(',').map(Number);
 if (sizes.some((n) => !(Number.isInteger(n) && n > 0))) throw new Error('--devices: one or more positive integers, comma-separated');
 
-if (sizes.length > 1) {
+if (flags.child) {
+  console.log(JSON.stringify(await measure(sizes[0])));
+} else {
   // One process per size: peak RSS cannot be reset within a process.
   const runs = [];
   for (const devices of sizes) runs.push(await runChild(devices));
   if (flags.json) {
-    console.log(JSON.stringify({ runs, growth: growth(runs) }, null, 2));
+    console.log(JSON.stringify(runs.length > 1 ? { runs, growth: growth(runs) } : runs[0], null, 2));
   } else {
     for (const run of runs) printTable(run);
-    printGrowth(runs);
+    if (runs.length > 1) printGrowth(runs);
   }
   process.exitCode = runs.every((run) => run.complete) ? 0 : 1;
-} else {
-  const run = await measure(sizes[0]);
-  if (flags.json) console.log(JSON.stringify(run, null, 2));
-  else printTable(run);
-  if (!run.complete) process.exitCode = 1;
+}
+
+/** The V8 heap cap the default Deployment gives the daemon (NODE_OPTIONS), in MB. */
+function deploymentHeapMb() {
+  const manifest = readFileSync(fileURLToPath(new URL('../../deploy/kubernetes/base/deployment.yaml', import.meta.url)), 'utf8');
+  const cap = /--max-old-space-size=(\d+)/.exec(manifest)?.[1];
+  if (cap === undefined) throw new Error('deploy/kubernetes/base/deployment.yaml sets no --max-old-space-size: give --heap-mb');
+  return cap;
 }
 
 /** This script for one fleet size, in a child process; resolves with its JSON result. */
 async function runChild(devices) {
-  const args = [fileURLToPath(import.meta.url), '--devices', String(devices), '--json'];
-  for (const name of ['latency-ms', 'concurrency', 'redis-url', 'per-certificate', 'scrape-interval-ms', 'warm-scrapes', 'bare-devices']) {
+  const heapFlags = heapMb === 'none' ? [] : [`--max-old-space-size=${heapMb}`];
+  const args = [...heapFlags, fileURLToPath(import.meta.url), '--child', '--devices', String(devices), '--heap-mb', heapMb];
+  for (const name of ['latency-ms', 'concurrency', 'redis-url', 'per-certificate', 'scrape-interval-ms', 'warm-scrapes', 'bare-devices', 'heap-snapshot']) {
     if (flags[name] !== undefined) args.push(`--${name}`, flags[name]);
   }
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -205,7 +220,14 @@ async function measure(DEVICES) {
   return {
     machine: machine(),
     load: { before: loadBefore, after: loadAverage() },
-    parameters: { devices: DEVICES, latencyMs: LATENCY_MS, concurrency: CONCURRENCY, perCertificate: flags['per-certificate'], scrapeIntervalMs: SCRAPE_INTERVAL_MS },
+    parameters: {
+      devices: DEVICES,
+      latencyMs: LATENCY_MS,
+      concurrency: CONCURRENCY,
+      perCertificate: flags['per-certificate'],
+      scrapeIntervalMs: SCRAPE_INTERVAL_MS,
+      heapMb,
+    },
     complete: summary.devices.ok === DEVICES,
     scan: { ...summary.devices, result: summary.result, certificates, changes, alertsFiring },
     wallMs,
@@ -244,7 +266,7 @@ function printTable(r) {
   const ms = (value) => `${value.toFixed(value < 10 ? 1 : 0)} ms`;
   const seconds = (value) => `${(value / 1000).toFixed(1)} s`;
   const check = (value, target) => (value <= target ? 'yes' : 'NO');
-  const { devices, latencyMs, concurrency, perCertificate, scrapeIntervalMs } = r.parameters;
+  const { devices, latencyMs, concurrency, perCertificate, scrapeIntervalMs, heapMb: cap } = r.parameters;
   const scanRatio = r.wallMs / r.idealMs;
   const cpuRatio = r.cpuMicrosPerDevice / r.bareLoop.cpuMicrosPerDevice;
   const perDevice = r.roundTrips / devices;
@@ -295,7 +317,8 @@ function printTable(r) {
     ['longest event-loop stall, scrapes', ms(r.maxStallDuringScrapesMs), `≤ ${TARGETS.stallMs} ms`, check(r.maxStallDuringScrapesMs, TARGETS.stallMs)],
   ];
   const m = r.machine;
-  console.log(`\n${devices.toLocaleString('en')} devices, perCertificate ${perCertificate}, latency ${latencyMs} ms, concurrency ${concurrency}`);
+  const heap = cap === 'none' ? 'no V8 heap cap' : `V8 heap cap ${cap} MB`;
+  console.log(`\n${devices.toLocaleString('en')} devices, perCertificate ${perCertificate}, latency ${latencyMs} ms, concurrency ${concurrency}, ${heap}`);
   console.log(`${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}; load average ${r.load.before} before, ${r.load.after} after`);
   printRows(['measure', 'value', 'target', 'met'], rows);
   if (!r.complete) console.log(`only ${r.scan.ok} of ${devices} devices answered: the numbers do not describe a full scan`);

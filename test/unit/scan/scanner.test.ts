@@ -33,6 +33,7 @@ describe('runScan', () => {
     api.answers.set(A3, [cert('3', 5)]);
     const report = await scan();
     expect(report.events).toEqual([]);
+    expect(report.deviceProblems).toEqual([]);
     expect(report.summary).toMatchObject({ result: 'success', devices: { total: 3, ok: 3, notFound: 0, failed: 0 }, inventoryComplete: true });
     expect(fleet.get(A1)?.certificates.map((c) => c.certSN)).toEqual(['1', '2']);
     expect((await store.getSnapshots([A1, A2, A3])).size).toBe(3);
@@ -72,7 +73,7 @@ describe('runScan', () => {
     expect(report.summary.result).toBe(result);
     expect(fleet.get(A1)).toMatchObject({ query, certificates: before });
     expect((await store.getSnapshots([A1])).get(A1)?.snapshot.certificates).toEqual(before);
-    if (query === 'error') expect(report.outcomes.find((o) => o.id === A1)).toMatchObject({ reason: failure });
+    if (query === 'error') expect(report.deviceProblems.find((o) => o.id === A1)).toMatchObject({ reason: failure });
   });
 
   it('is partial when the store fails for some devices, not for their own failures', async () => {
@@ -86,7 +87,7 @@ describe('runScan', () => {
     api.answers.set('o1/a6', 'timeout');
     const report = await scan(devices(6));
     expect(report.summary).toMatchObject({ result: 'partial', devices: { total: 6, ok: 3, failed: 3 } });
-    expect(report.outcomes.filter((o) => o.reason === 'store_error')).toHaveLength(2);
+    expect(report.deviceProblems.filter((o) => o.reason === 'store_error')).toHaveLength(2);
   });
 
   it('is partial when part of the inventory could not be read, even if every device answered', async () => {
@@ -105,12 +106,12 @@ describe('runScan', () => {
     api.answers.set(A1, 'timeout');
     api.answers.delete(A2);
     const failing = await scanAt(NOW);
-    expect(failing.outcomes.find((o) => o.id === A1)).toMatchObject({ reason: 'timeout', lastAnswerAt: NOW });
-    expect(failing.outcomes.find((o) => o.id === A2)).toMatchObject({ query: 'not_found', lastAnswerAt: NOW });
+    expect(failing.deviceProblems.find((o) => o.id === A1)).toMatchObject({ reason: 'timeout', lastAnswerAt: NOW });
+    expect(failing.deviceProblems.find((o) => o.id === A2)).toMatchObject({ query: 'not_found', lastAnswerAt: NOW });
     expect(fleet.get(A1)?.lastAnswerAt).toBe(NOW);
     clock.advance(3_600_000);
     const still = await scanAt(NOW + 3_600_000);
-    expect(still.outcomes.find((o) => o.id === A1)?.lastAnswerAt).toBe(NOW);
+    expect(still.deviceProblems.find((o) => o.id === A1)?.lastAnswerAt).toBe(NOW);
     expect(fleet.get(A3)).not.toHaveProperty('lastAnswerAt');
   });
 
@@ -121,7 +122,7 @@ describe('runScan', () => {
     clock.advance(60_000);
     api.answers.set(A1, 'http_503');
     const report = await runScan(source(devices(3)), { ...deps, fleet: new FleetView() }, new AbortController().signal);
-    expect(report.outcomes.find((o) => o.id === A1)).toMatchObject({ reason: 'http_503', lastAnswerAt: NOW });
+    expect(report.deviceProblems.find((o) => o.id === A1)).toMatchObject({ reason: 'http_503', lastAnswerAt: NOW });
   });
 
   it('reports no last answer for a device that never answered', async () => {
@@ -130,7 +131,7 @@ describe('runScan', () => {
     api.answers.set(A2, []);
     api.answers.set(A3, []);
     const report = await scan();
-    expect(report.outcomes.find((o) => o.id === A1)).not.toHaveProperty('lastAnswerAt');
+    expect(report.deviceProblems.find((o) => o.id === A1)).not.toHaveProperty('lastAnswerAt');
   });
 
   it('fails the scan when no device answers', async () => {
@@ -211,7 +212,7 @@ describe('runScan', () => {
     for (const id of [A1, A2, A3]) api.answers.set(id, []);
     const report = await scan();
     expect(report.summary.result).toBe('failure');
-    expect(report.outcomes.map((o) => o.reason)).toEqual(['store_error', 'store_error', 'store_error']);
+    expect(report.deviceProblems.map((o) => o.reason)).toEqual(['store_error', 'store_error', 'store_error']);
   });
 
   it('diffs again after a concurrent writer changed the snapshot, so each change is applied once', async () => {
@@ -258,7 +259,8 @@ describe('runScan against other writers', () => {
     });
     const report = await runScan(source(devices(1)), { ...deps, store: racing }, new AbortController().signal);
     expect(report.events).toEqual([]);
-    expect(report.outcomes).toMatchObject([{ id: A1, query: 'ok' }]);
+    expect(report.deviceProblems).toEqual([]);
+    expect(report.summary.devices).toMatchObject({ total: 1, ok: 1 });
     expect(fleet.get(A1)?.certificates.map((c) => `${c.certSN}:${c.status}`)).toEqual(['1:revoked']);
     expect((await store.getSnapshots([A1])).get(A1)?.snapshot.certificates).toEqual(newer);
     expect((await store.history({ limit: 10 })).map((e) => `${e.type}:${e.certSN}`)).toEqual(['revoked:1']);
@@ -284,7 +286,7 @@ describe('runScan against other writers', () => {
     expect(report.leaseLost).toBe(true);
     expect(report.summary.aborted).toBe(true);
     expect(commits).toBe(2);
-    expect(report.outcomes.filter((o) => o.reason === 'lease_lost').length).toBeGreaterThan(0);
+    expect(report.deviceProblems.filter((o) => o.reason === 'lease_lost').length).toBeGreaterThan(0);
     expect((await store.history({ limit: 10 })).map((e) => e.type)).toEqual(['revoked', 'revoked']);
   });
 
