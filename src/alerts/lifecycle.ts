@@ -147,7 +147,7 @@ export class AlertLifecycle {
         revokedHoldHours: alertmanager.revokedHoldHours,
         extraLabels: alertmanager.labels,
       });
-      const changes = this.#apply(desired, now, (alert) => this.#scanDecides(alert, scan));
+      const changes = await this.#apply(desired, now, (alert) => this.#scanDecides(alert, scan));
       this.#log.info({ ...changes, firing: desired.size }, 'alerts evaluated');
       await this.#persist(fence);
       await this.#send(now);
@@ -170,7 +170,7 @@ export class AlertLifecycle {
         extraLabels: this.#options.alertmanager.labels,
       });
       // Only revoked alerts change without a scan; the others wait for the next evaluation.
-      const changes = this.#apply(stillRevoked, now, (alert) => alert.content.labels.alertname === REVOKED);
+      const changes = await this.#apply(stillRevoked, now, (alert) => alert.content.labels.alertname === REVOKED);
       if (changes.resolved > 0) this.#log.info(changes, 'revoked alerts ended');
       if (fence !== undefined) {
         if (!this.#loaded) await this.#loadOrCarryOn();
@@ -251,15 +251,17 @@ export class AlertLifecycle {
   /**
    * Makes `desired` the firing set among the tracked alerts that `inScope` selects: new ones start,
    * continuing ones keep startsAt, cleared ones become resolved. Resolved ones past their window go.
+   * A slice of alerts at a time: a large fleet has hundreds of thousands.
    */
-  #apply(
+  async #apply(
     desired: ReadonlyMap<string, DesiredAlert>,
     now: number,
     inScope: (alert: TrackedAlert) => boolean,
-  ): AlertChanges {
+  ): Promise<AlertChanges> {
     const alerts = this.#state.alerts;
     const changes: AlertChanges = { started: 0, resolved: 0, startedByKind: {}, resolvedByKind: {} };
-    for (const [key, alert] of desired) {
+    const debug = this.#log.isLevelEnabled('debug');
+    for await (const [key, alert] of withPauses(desired)) {
       const known = alerts.get(key);
       this.#removals.delete(alertRecordKey(key));
       if (known !== undefined && known.resolvedAt === undefined) {
@@ -269,10 +271,10 @@ export class AlertLifecycle {
         alerts.set(key, { content: alert, startsAt });
         changes.started += 1;
         countKind(changes.startedByKind, alert.labels);
-        this.#log.debug({ labels: alert.labels, startsAt: rfc3339(startsAt) }, 'alert firing');
+        if (debug) this.#log.debug({ labels: alert.labels, startsAt: rfc3339(startsAt) }, 'alert firing');
       }
     }
-    for (const [key, alert] of alerts) {
+    for await (const [key, alert] of withPauses(alerts)) {
       if (alert.resolvedAt === undefined && !desired.has(key) && inScope(alert)) {
         alerts.set(key, { ...alert, resolvedAt: now });
         changes.resolved += 1;
@@ -326,7 +328,7 @@ export class AlertLifecycle {
         return;
       }
       const wroteEverything = !this.#written.has(STATE_MARKER_KEY);
-      for (const [key, digest] of digests) this.#written.set(key, digest);
+      for await (const [key, digest] of withPauses(digests)) this.#written.set(key, digest);
       for (const key of remove) {
         this.#written.delete(key);
         this.#removals.delete(key);
