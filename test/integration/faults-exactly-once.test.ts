@@ -66,6 +66,21 @@ async function revokedAlerts(am: AlertmanagerServer, run: string) {
   return (await am.alerts()).filter((alert) => alert.labels.run === run && alert.labels.alertname === 'EnosCertificateRevoked');
 }
 
+/** The first revoked alert of this run Alertmanager holds, once it holds one. */
+async function firstRevokedAlert(am: AlertmanagerServer, run: string, timeoutMs: number, what: string) {
+  const [alert] = await waitFor(async () => {
+    const found = await revokedAlerts(am, run);
+    return found.length > 0 ? found : undefined;
+  }, { timeoutMs, what });
+  return alert;
+}
+
+/** Waits until `d` finished two more successful scans than it had now. */
+async function twoMoreScans(d: TestDaemon, what: string): Promise<void> {
+  const scans = successes(await d.metrics());
+  await d.waitForMetrics((body) => successes(body) >= scans + 2, what, 30_000);
+}
+
 /** A one-shot scan stores the baseline (and gives the lease back), so the daemons' first scan already diffs. */
 async function storeBaseline(yaml: string): Promise<void> {
   const result = await runCli(['scan', '-c', writeConfig(yaml), '--format', 'json']);
@@ -111,13 +126,9 @@ describe('exactly once and nothing lost, under faults', () => {
     sim.faults.clear();
 
     const b = await daemon(yaml());
-    const [alert] = await waitFor(async () => {
-      const found = await revokedAlerts(am, run);
-      return found.length > 0 ? found : undefined;
-    }, { timeoutMs: 20_000, what: 'the revoked alert from the restarted daemon' });
+    const alert = await firstRevokedAlert(am, run, 20_000, 'the revoked alert from the restarted daemon');
     expect(alert?.labels.cert_sn).toBe(certSN);
-    const scans = successes(await b.metrics());
-    await b.waitForMetrics((body) => successes(body) >= scans + 2, 'two more scans', 30_000);
+    await twoMoreScans(b, 'two more scans');
     expect(await storedEvents(server, keys.events)).toEqual([`revoked:${certSN}`]);
   });
 
@@ -146,8 +157,7 @@ describe('exactly once and nothing lost, under faults', () => {
       timeoutMs: 20_000,
       what: "A's stale scan to end",
     });
-    const scans = successes(await b.metrics());
-    await b.waitForMetrics((body) => successes(body) >= scans + 2, 'two more scans by B', 30_000);
+    await twoMoreScans(b, 'two more scans by B');
 
     expect(await storedEvents(server, keys.events)).toEqual([`added:${added}`]);
     const woke = a.cli.logs().slice(logsBeforeWaking);
@@ -175,13 +185,9 @@ describe('exactly once and nothing lost, under faults', () => {
     });
     await redisCommand(server.port, 'CLIENT', 'PAUSE', '3000', 'WRITE');
 
-    const [alert] = await waitFor(async () => {
-      const found = await revokedAlerts(am, run);
-      return found.length > 0 ? found : undefined;
-    }, { timeoutMs: 30_000, what: 'the revoked alert' });
+    const alert = await firstRevokedAlert(am, run, 30_000, 'the revoked alert');
     expect(alert?.labels.cert_sn).toBe(certSN);
-    const scans = successes(await d.metrics());
-    await d.waitForMetrics((body) => successes(body) >= scans + 2, 'two more scans', 30_000);
+    await twoMoreScans(d, 'two more scans');
     expect(await storedEvents(server, keys.events)).toEqual([`revoked:${certSN}`]);
     // The commit did time out: its devices failed with store_error in that scan.
     const failedScans = d.cli.logs().filter((line) => line.msg === 'scan finished' && (line.devices as { failed: number }).failed > 0);
