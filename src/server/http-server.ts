@@ -135,14 +135,6 @@ async function sendBody(res: ServerResponse, contentType: string, encoding: Cont
   });
   // Corked between waits: the chunks ready at once leave in one writev instead of one write each.
   res.cork();
-  if (Array.isArray(body.chunks)) {
-    // Already in memory (the gzip members): queued whole, the socket takes them in few writes
-    // instead of a wait for 'drain' every 16 KB.
-    for (const chunk of body.chunks as readonly Buffer[]) res.write(chunk);
-    res.end();
-    res.uncork();
-    return;
-  }
   for await (const chunk of body.chunks) {
     if (res.destroyed) return;
     if (!res.write(chunk)) {
