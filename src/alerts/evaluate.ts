@@ -37,7 +37,7 @@ export interface AlertContent {
 export interface DesiredAlert extends AlertContent {
   readonly key: string;
   /** When the condition began, where known (a revocation's event time); otherwise the first evaluation that saw it. */
-  readonly since?: number | undefined;
+  readonly since?: number;
 }
 
 /**

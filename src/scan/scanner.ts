@@ -93,7 +93,7 @@ export async function runScan(source: DeviceSource, deps: ScannerDeps, outerSign
   const log = deps.log;
   const startedAt = deps.clock.now();
   const limit = pLimit(deps.concurrency);
-  const devices = { total: 0, ok: 0, notFound: 0, failed: 0 };
+  const devices: DeviceCounts = { total: 0, ok: 0, notFound: 0, failed: 0 };
   const deviceProblems: DeviceOutcome[] = [];
   const events: ChangeEvent[] = [];
   const seen = new Set<string>();
@@ -308,7 +308,9 @@ function removeUnseen(fleet: FleetView, seen: ReadonlySet<string>): void {
   for (const id of [...fleet.ids()]) if (!seen.has(id)) fleet.delete(id);
 }
 
-function countQuery(devices: { total: number; ok: number; notFound: number; failed: number }, query: QueryResult): void {
+type DeviceCounts = { -readonly [K in keyof ScanSummary['devices']]: number };
+
+function countQuery(devices: DeviceCounts, query: QueryResult): void {
   devices.total++;
   if (query === 'ok') devices.ok++;
   else if (query === 'not_found') devices.notFound++;

@@ -172,7 +172,7 @@ async function measure(DEVICES) {
       if (scanning) plainScrapes.push(await scraper.scrape(metricsUrl, { gzip: false }));
     }
   })();
-  // Only the summary is kept: a daemon drops the report (one outcome per device) after the scan.
+  // Only the summary is kept: a daemon keeps nothing of the report after the scan.
   const { summary, changes } = await monitor
     .scan(new AbortController().signal, { fence, held: () => election.holds(fence) })
     .then((report) => ({ summary: report.summary, changes: report.events.length }));
