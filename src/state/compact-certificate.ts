@@ -1,4 +1,5 @@
 import type { Certificate, DeviceRef } from '../domain/types.js';
+import { packInstant, unpackInstant, type PackedInstant } from './packed-instant.js';
 import type { StringPool } from './string-pool.js';
 
 /**
@@ -42,16 +43,16 @@ void _everyFieldKept;
 /**
  * A certificate as the FleetView holds it: repeated strings shared, distinguished names as
  * patterns over the device's identifiers (exact: `issuer` and `subject` read back the original
- * text), about 170 bytes instead of 450.
+ * text), dates unboxed (packed-instant.ts): about 140 bytes instead of 450.
  */
 class CompactCertificate implements Certificate {
   readonly certSN: string;
   readonly status: Certificate['status'];
-  readonly notBefore: number | null;
-  readonly notAfter: number;
   readonly issueAuthority: string;
   readonly revoker: string;
   readonly revokerReason: string;
+  readonly #notBefore: PackedInstant | null;
+  readonly #notAfter: PackedInstant;
   readonly #issuer: string;
   readonly #subject: string;
   readonly #device: DeviceRef;
@@ -59,14 +60,22 @@ class CompactCertificate implements Certificate {
   constructor(cert: Certificate, device: DeviceRef, pool: StringPool) {
     this.certSN = cert.certSN;
     this.status = cert.status;
-    this.notBefore = cert.notBefore;
-    this.notAfter = cert.notAfter;
+    this.#notBefore = cert.notBefore === null ? null : packInstant(cert.notBefore);
+    this.#notAfter = packInstant(cert.notAfter);
     this.issueAuthority = pool.intern(cert.issueAuthority);
     this.revoker = pool.intern(cert.revoker);
     this.revokerReason = pool.intern(cert.revokerReason);
     this.#issuer = pool.intern(dnPattern(cert.issuer, device));
     this.#subject = pool.intern(dnPattern(cert.subject, device));
     this.#device = device;
+  }
+
+  get notBefore(): number | null {
+    return this.#notBefore === null ? null : unpackInstant(this.#notBefore);
+  }
+
+  get notAfter(): number {
+    return unpackInstant(this.#notAfter);
   }
 
   get issuer(): string {
@@ -77,19 +86,24 @@ class CompactCertificate implements Certificate {
     return expandDn(this.#subject, this.#device);
   }
 
-  /** JSON and object spreads see every field, as with a plain Certificate. */
+  /** JSON sees every field, in the order of a plain Certificate. */
   toJSON(): Certificate {
-    return { ...this, issuer: this.issuer, subject: this.subject };
+    const { certSN, status, notBefore, notAfter, issuer, subject, issueAuthority, revoker, revokerReason } = this;
+    return withExtensions(this, { certSN, status, notBefore, notAfter, issuer, subject, issueAuthority, revoker, revokerReason });
   }
 }
 
 /** The compact form of `cert`, whose `device` must be the (compact) device it belongs to. */
 export function compactCertificate(cert: Certificate, device: DeviceRef, pool: StringPool): Certificate {
-  const compact = new CompactCertificate(cert, device, pool);
-  for (const field of EXTENSION_FIELDS as readonly (keyof Certificate)[]) {
-    if (cert[field] !== undefined) (compact as unknown as Record<string, unknown>)[field] = cert[field];
+  return withExtensions(cert, new CompactCertificate(cert, device, pool));
+}
+
+/** `to` with the extension fields `from` has. */
+function withExtensions<T extends Certificate>(from: Certificate, to: T): T {
+  for (const field of EXTENSION_FIELDS) {
+    if (from[field] !== undefined) (to as Record<string, unknown>)[field] = from[field];
   }
-  return compact;
+  return to;
 }
 
 /** A plain copy: what tests and logs compare, with no pattern or getter left. */

@@ -69,7 +69,7 @@ describe('FleetView', () => {
     expect(held.certificates.map(plainCertificate)).toEqual(given.certificates);
     expect(held.certificates[0]!.subject).toBe(subject);
     expect(JSON.parse(JSON.stringify(held.certificates[1]))).toEqual(given.certificates[1]);
-    expect({ ...held.certificates[0]! }).toMatchObject({ certSN: '1', notAfter: given.certificates[0]!.notAfter });
+    expect(Object.keys(plainCertificate(held.certificates[0]!))).toEqual(Object.keys(given.certificates[0]!));
   });
 
   it('shares repeated strings between devices and keeps no caller object', () => {
