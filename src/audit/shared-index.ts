@@ -1,12 +1,13 @@
 import type { Certificate } from '../domain/types.js';
+import { NumberKeyMap } from '../util/number-key-map.js';
 
 /**
  * Which certificates are bound to more than one device, across orgs. Kept current device by
- * device (no pass over the fleet): per distinct certificate one map slot holding its device, or
- * the set of its devices once there are several.
+ * device (no pass over the fleet): per distinct certificate one table slot (16 bytes) holding its
+ * device, or the set of its devices once there are several.
  */
 export class SharedIndex {
-  readonly #holders = new Map<number, string | Set<string>>();
+  readonly #holders = new NumberKeyMap<string | Set<string>>();
   /** Devices that hold a shared certificate → how many of theirs are shared. */
   readonly #sharing = new Map<string, number>();
 

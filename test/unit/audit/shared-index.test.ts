@@ -30,6 +30,19 @@ describe('SharedIndex', () => {
     }
   });
 
+  it.each([1, 2, 3])('calls a certificate shared exactly when two or more devices hold it (seed %i)', (seed) => {
+    const index = new SharedIndex();
+    const held = new Map<string, Certificate[]>();
+    for (const [id, certificates] of randomUpdates(seed, 300)) {
+      index.update(id, held.get(id) ?? [], certificates);
+      held.set(id, certificates);
+      for (const serial of ['1', '2', '3', '4']) {
+        const holders = [...held.values()].filter((theirs) => theirs.some((each) => each.certSN === serial)).length;
+        expect(index.isShared(cert(serial, 90)), serial).toBe(holders >= 2);
+      }
+    }
+  });
+
   it('lets go of a device whose shared certificate the other holder dropped', () => {
     const index = new SharedIndex();
     const clone = cert('clone', 90);
