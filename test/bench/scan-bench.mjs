@@ -6,10 +6,11 @@
 // after the scan, event-loop stalls. The simulator, redis-server, the scraper and the bare loop
 // run in their own processes; the measured process is the monitor alone.
 //
-// The monitor runs under the V8 heap cap of the pod it is sized for, by default the one in
-// deploy/kubernetes/base/deployment.yaml: V8 picks how far the heap may grow past what is live
-// before it collects from that cap (up to 4 times with no cap on a machine of several GB, much
-// less under a cap of a few hundred MB), so peak RSS means something only under the pod's cap.
+// The monitor runs with the memory settings of the pod it is sized for, those of
+// deploy/kubernetes/base/deployment.yaml (NODE_OPTIONS and MALLOC_ARENA_MAX) unless --heap-mb
+// gives another V8 heap cap: V8 picks how far the heap may grow past what is live before it
+// collects from that cap (up to 4 times with no cap on a machine of several GB, much less under a
+// cap of a few hundred MB), so peak RSS means something only under the pod's settings.
 //
 //   npm run bench -- [--devices 20000,100000] [--latency-ms 50] [--concurrency 64] [--redis-url URL]
 //                    [--per-certificate all|expiring|none] [--scrape-interval-ms 15000]
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { parse as parseYaml } from 'yaml';
 
 const { values: flags } = parseArgs({
   options: {
@@ -79,22 +81,32 @@ if (flags.child) {
   process.exitCode = runs.every((run) => run.complete) ? 0 : 1;
 }
 
+/** The daemon container's environment in the default Deployment, by name. */
+function deploymentEnv() {
+  const manifest = parseYaml(readFileSync(fileURLToPath(new URL('../../deploy/kubernetes/base/deployment.yaml', import.meta.url)), 'utf8'));
+  const [container] = manifest.spec.template.spec.containers;
+  return Object.fromEntries(container.env.filter((entry) => entry.value !== undefined).map((entry) => [entry.name, entry.value]));
+}
+
 /** The V8 heap cap the default Deployment gives the daemon (NODE_OPTIONS), in MB. */
 function deploymentHeapMb() {
-  const manifest = readFileSync(fileURLToPath(new URL('../../deploy/kubernetes/base/deployment.yaml', import.meta.url)), 'utf8');
-  const cap = /--max-old-space-size=(\d+)/.exec(manifest)?.[1];
+  const cap = /--max-old-space-size=(\d+)/.exec(deploymentEnv().NODE_OPTIONS ?? '')?.[1];
   if (cap === undefined) throw new Error('deploy/kubernetes/base/deployment.yaml sets no --max-old-space-size: give --heap-mb');
   return cap;
 }
 
 /** This script for one fleet size, in a child process; resolves with its JSON result. */
 async function runChild(devices) {
-  const heapFlags = heapMb === 'none' ? [] : [`--max-old-space-size=${heapMb}`];
-  const args = [...heapFlags, fileURLToPath(import.meta.url), '--child', '--devices', String(devices), '--heap-mb', heapMb];
+  const { NODE_OPTIONS: nodeOptions = '', MALLOC_ARENA_MAX: arenas } = deploymentEnv();
+  // The Deployment's V8 options as node flags (NODE_OPTIONS would reach the processes the child starts too).
+  const v8Flags = nodeOptions.split(/\s+/).filter((flag) => flag !== '' && !flag.startsWith('--max-old-space-size='));
+  if (heapMb !== 'none') v8Flags.push(`--max-old-space-size=${heapMb}`);
+  const args = [...v8Flags, fileURLToPath(import.meta.url), '--child', '--devices', String(devices), '--heap-mb', heapMb];
   for (const name of ['latency-ms', 'concurrency', 'redis-url', 'per-certificate', 'scrape-interval-ms', 'warm-scrapes', 'bare-devices', 'heap-snapshot']) {
     if (flags[name] !== undefined) args.push(`--${name}`, flags[name]);
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = arenas === undefined ? process.env : { ...process.env, MALLOC_ARENA_MAX: arenas };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk) => (output += chunk));
   const code = await new Promise((resolve) => child.on('close', resolve));
@@ -227,6 +239,8 @@ async function measure(DEVICES) {
       perCertificate: flags['per-certificate'],
       scrapeIntervalMs: SCRAPE_INTERVAL_MS,
       heapMb,
+      nodeFlags: process.execArgv.join(' '),
+      mallocArenaMax: process.env.MALLOC_ARENA_MAX,
     },
     complete: summary.devices.ok === DEVICES,
     scan: { ...summary.devices, result: summary.result, certificates, changes, alertsFiring },
@@ -268,6 +282,8 @@ function printTable(r) {
   const check = (value, target) => (value <= target ? 'yes' : 'NO');
   const { devices, latencyMs, concurrency, perCertificate, scrapeIntervalMs, heapMb: cap } = r.parameters;
   const scanRatio = r.wallMs / r.idealMs;
+  // The same floor for wall time: what the gateway's latency, loopback and the shared cores cost any client.
+  const bareRatio = r.bareLoop.wallMs / ((r.bareLoop.devices * latencyMs) / concurrency);
   const cpuRatio = r.cpuMicrosPerDevice / r.bareLoop.cpuMicrosPerDevice;
   const perDevice = r.roundTrips / devices;
   const gzipPerCert = r.gzip.bytes / Math.max(1, r.scan.certificates);
@@ -278,6 +294,7 @@ function printTable(r) {
     ['scan wall time', seconds(r.wallMs), '', ''],
     [`ideal N × ${latencyMs} ms / ${concurrency}`, seconds(r.idealMs), '', ''],
     ['scan / ideal', scanRatio.toFixed(3), `≤ ${TARGETS.scanRatio}`, check(scanRatio, TARGETS.scanRatio)],
+    [`bare loop wall / its ideal (${r.bareLoop.devices.toLocaleString('en')})`, bareRatio.toFixed(3), '', ''],
     ['monitor CPU per device (user + system)', `${r.cpuMicrosPerDevice.toFixed(0)} µs`, '', ''],
     ['… of which user / system', `${r.cpuUserMicrosPerDevice.toFixed(0)} / ${r.cpuSystemMicrosPerDevice.toFixed(0)} µs`, '', ''],
     [`bare signed node:http loop CPU per device (${r.bareLoop.devices.toLocaleString('en')})`, `${r.bareLoop.cpuMicrosPerDevice.toFixed(0)} µs`, '', ''],
@@ -317,7 +334,8 @@ function printTable(r) {
     ['longest event-loop stall, scrapes', ms(r.maxStallDuringScrapesMs), `≤ ${TARGETS.stallMs} ms`, check(r.maxStallDuringScrapesMs, TARGETS.stallMs)],
   ];
   const m = r.machine;
-  const heap = cap === 'none' ? 'no V8 heap cap' : `V8 heap cap ${cap} MB`;
+  const { nodeFlags, mallocArenaMax } = r.parameters;
+  const heap = [cap === 'none' ? 'no V8 heap cap' : `V8 heap cap ${cap} MB`, `node ${nodeFlags || '(no flags)'}`, `MALLOC_ARENA_MAX ${mallocArenaMax ?? 'unset'}`].join(', ');
   console.log(`\n${devices.toLocaleString('en')} devices, perCertificate ${perCertificate}, latency ${latencyMs} ms, concurrency ${concurrency}, ${heap}`);
   console.log(`${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}; load average ${r.load.before} before, ${r.load.after} after`);
   printRows(['measure', 'value', 'target', 'met'], rows);
@@ -377,7 +395,10 @@ function sampleMemory() {
 /** What is still referenced at the end (the peak also holds garbage V8 had not collected yet). */
 function liveMemory() {
   setFlagsFromString('--expose-gc');
-  runInNewContext('gc')();
+  const gc = runInNewContext('gc');
+  // Buffers are freed by a sweeper that runs after a GC; the next GC waits for it to finish.
+  gc();
+  gc();
   const { heapUsed, external } = process.memoryUsage();
   return { heapUsed, external };
 }
