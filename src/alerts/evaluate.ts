@@ -42,22 +42,79 @@ export interface DesiredAlert extends AlertContent {
 
 /**
  * Annotations are written out each time they are read (sent, stored), from the few values they
- * say: a fleet's firing alerts would otherwise hold a description of some hundred bytes each.
+ * say, held as fields: a fleet's firing alerts would otherwise hold a description of some hundred
+ * bytes each (or a closure and its context, another 120 bytes).
  */
-class Alert implements DesiredAlert {
-  readonly #annotate: () => Record<string, string>;
-
+abstract class Alert implements DesiredAlert {
   constructor(
     readonly key: string,
     readonly labels: LabelSet,
-    annotate: () => Record<string, string>,
     readonly since?: number,
-  ) {
-    this.#annotate = annotate;
-  }
+  ) {}
+
+  protected abstract annotate(): Record<string, string>;
 
   get annotations(): LabelSet {
-    return { ...this.#annotate(), runbook_url: RUNBOOK_URLS[this.labels.alertname as AlertName] };
+    return { ...this.annotate(), runbook_url: RUNBOOK_URLS[this.labels.alertname as AlertName] };
+  }
+}
+
+/** EnosCertificateExpiring or EnosCertificateExpired. */
+class ExpiryAlert extends Alert {
+  readonly #device: DeviceRef;
+  readonly #cert: Certificate;
+  readonly #daysLeft: number;
+
+  constructor({ key, labels }: AlertIdentity, device: DeviceRef, { cert, daysLeft }: AssessedCertificate) {
+    super(key, labels);
+    this.#device = device;
+    this.#cert = cert;
+    this.#daysLeft = daysLeft;
+  }
+
+  protected annotate(): Record<string, string> {
+    const cert = this.#cert;
+    const device = describeDevice(this.#device);
+    const notAfter = rfc3339(cert.notAfter);
+    const certificate = `The certificate ${cert.certSN} of device ${device} (subject ${cert.subject}, issuer ${cert.issuer})`;
+    const expired = this.labels.alertname === EXPIRED;
+    return {
+      summary: `Certificate ${cert.certSN} of device ${device} ${expired ? 'has expired' : `expires ${inDays(this.#daysLeft)}`}`,
+      description: expired
+        ? `${certificate} expired at ${notAfter} and no newer valid certificate replaces it: the device can no longer authenticate with it.`
+        : `${certificate} is valid until ${notAfter} and no newer valid certificate replaces it. Issue a new certificate to the device before then.`,
+      not_after: notAfter,
+      days_left: String(this.#daysLeft),
+    };
+  }
+}
+
+class RevokedAlert extends Alert {
+  readonly #hold: RevokedHold;
+  readonly #now: number;
+
+  constructor({ key, labels }: AlertIdentity, hold: RevokedHold, now: number) {
+    super(key, labels, hold.at);
+    this.#hold = hold;
+    this.#now = now;
+  }
+
+  protected annotate(): Record<string, string> {
+    const hold = this.#hold;
+    const annotations: Record<string, string> = {
+      summary: `Certificate ${hold.certSN} of device ${describeDevice(hold.device)} was revoked`,
+      description:
+        `The certificate ${hold.certSN} of device ${describeDevice(hold.device)} was revoked at ${rfc3339(hold.at)}` +
+        `${hold.revoker ? ` by ${hold.revoker}` : ''}${hold.revokerReason ? ` (${hold.revokerReason})` : ''}. ` +
+        'Check that the revocation was intended and that the device has another valid certificate.',
+      revoker: hold.revoker,
+      revoker_reason: hold.revokerReason,
+    };
+    if (hold.notAfter !== null) {
+      annotations.not_after = rfc3339(hold.notAfter);
+      annotations.days_left = String(Math.floor((hold.notAfter - this.#now) / DAY_MS));
+    }
+    return annotations;
   }
 }
 
@@ -148,65 +205,24 @@ export function holdFromEvent(event: ChangeEvent, certificates: readonly Certifi
 
 function expiryAlert(device: DeviceRef, assessed: AssessedCertificate, extraLabels: LabelSet): DesiredAlert | undefined {
   if (assessed.superseded) return undefined;
-  const { cert, state, daysLeft } = assessed;
+  const { cert, state } = assessed;
   if (state === 'warning' || state === 'critical') {
-    return build(EXPIRING, state, device, cert.certSN, extraLabels, () => {
-      const notAfter = rfc3339(cert.notAfter);
-      return {
-        summary: `Certificate ${cert.certSN} of device ${describeDevice(device)} expires ${inDays(daysLeft)}`,
-        description:
-          `The certificate ${cert.certSN} of device ${describeDevice(device)} (subject ${cert.subject}, issuer ${cert.issuer}) ` +
-          `is valid until ${notAfter} and no newer valid certificate replaces it. Issue a new certificate to the device before then.`,
-        not_after: notAfter,
-        days_left: String(daysLeft),
-      };
-    });
+    return new ExpiryAlert(identity(EXPIRING, state, device, cert.certSN, extraLabels), device, assessed);
   }
-  if (state === 'expired') {
-    return build(EXPIRED, 'critical', device, cert.certSN, extraLabels, () => {
-      const notAfter = rfc3339(cert.notAfter);
-      return {
-        summary: `Certificate ${cert.certSN} of device ${describeDevice(device)} has expired`,
-        description:
-          `The certificate ${cert.certSN} of device ${describeDevice(device)} (subject ${cert.subject}, issuer ${cert.issuer}) ` +
-          `expired at ${notAfter} and no newer valid certificate replaces it: the device can no longer authenticate with it.`,
-        not_after: notAfter,
-        days_left: String(daysLeft),
-      };
-    });
-  }
+  if (state === 'expired') return new ExpiryAlert(identity(EXPIRED, 'critical', device, cert.certSN, extraLabels), device, assessed);
   return undefined;
 }
 
 function revokedAlert(hold: RevokedHold, now: number, extraLabels: LabelSet): DesiredAlert {
-  const annotate = (): Record<string, string> => {
-    const annotations: Record<string, string> = {
-      summary: `Certificate ${hold.certSN} of device ${describeDevice(hold.device)} was revoked`,
-      description:
-        `The certificate ${hold.certSN} of device ${describeDevice(hold.device)} was revoked at ${rfc3339(hold.at)}` +
-        `${hold.revoker ? ` by ${hold.revoker}` : ''}${hold.revokerReason ? ` (${hold.revokerReason})` : ''}. ` +
-        'Check that the revocation was intended and that the device has another valid certificate.',
-      revoker: hold.revoker,
-      revoker_reason: hold.revokerReason,
-    };
-    if (hold.notAfter !== null) {
-      annotations.not_after = rfc3339(hold.notAfter);
-      annotations.days_left = String(Math.floor((hold.notAfter - now) / DAY_MS));
-    }
-    return annotations;
-  };
-  return build(REVOKED, 'warning', hold.device, hold.certSN, extraLabels, annotate, hold.at);
+  return new RevokedAlert(identity(REVOKED, 'warning', hold.device, hold.certSN, extraLabels), hold, now);
 }
 
-function build(
-  alertname: AlertName,
-  severity: Severity,
-  device: DeviceRef,
-  certSN: string,
-  extraLabels: LabelSet,
-  annotate: () => Record<string, string>,
-  since?: number,
-): DesiredAlert {
+interface AlertIdentity {
+  readonly key: string;
+  readonly labels: LabelSet;
+}
+
+function identity(alertname: AlertName, severity: Severity, device: DeviceRef, certSN: string, extraLabels: LabelSet): AlertIdentity {
   const own: Record<string, string | undefined> = {
     alertname,
     severity,
@@ -225,7 +241,7 @@ function build(
   for (const [name, value] of Object.entries(own)) {
     if (value) labels[name] = value;
   }
-  return new Alert(alertKey(labels), labels, annotate, since);
+  return { key: alertKey(labels), labels };
 }
 
 /** RFC 3339 in UTC, without the fraction when it is zero. */

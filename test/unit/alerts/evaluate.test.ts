@@ -149,6 +149,38 @@ describe('evaluateAlerts: labels and annotations', () => {
     expect(alert?.since).toBe(NOW - 2 * HOUR);
   });
 
+  it.each([
+    ['expiring', 'sn-1', 10.5, 'Certificate sn-1 of device o1/a1 expires in 10 days', 'is valid until NOT_AFTER and no newer valid certificate replaces it. Issue a new certificate to the device before then.'],
+    ['expired', 'sn-2', -2, 'Certificate sn-2 of device o1/a1 has expired', 'expired at NOT_AFTER and no newer valid certificate replaces it: the device can no longer authenticate with it.'],
+  ])('writes the %s alert\'s annotations out whole, word for word', async (_name, certSN, days, summary, ending) => {
+    const certificate = cert(certSN, days);
+    const [alert] = (await evaluate([record(BY_ASSET, [certificate])])).values();
+    const notAfter = new Date(certificate.notAfter).toISOString().replace('.000Z', 'Z');
+    const name = alert!.labels.alertname!.toLowerCase();
+    expect(alert?.annotations).toEqual({
+      summary,
+      description: `The certificate ${certSN} of device o1/a1 (subject ${certificate.subject}, issuer ${certificate.issuer}) ${ending.replace('NOT_AFTER', notAfter)}`,
+      not_after: notAfter,
+      days_left: String(Math.floor(days)),
+      runbook_url: `https://github.com/enos-cert-monitor/enos-cert-monitor#runbook-${name}`,
+    });
+  });
+
+  it('writes the revoked alert\'s annotations out whole, word for word', async () => {
+    const [alert] = (await evaluate([], [hold('sn-1', 2)])).values();
+    expect(alert?.annotations).toEqual({
+      summary: 'Certificate sn-1 of device o1/a1 was revoked',
+      description:
+        'The certificate sn-1 of device o1/a1 was revoked at 2026-05-31T22:00:00Z by IoT_Hub (KEY COMPROMISE). ' +
+        'Check that the revocation was intended and that the device has another valid certificate.',
+      revoker: 'IoT_Hub',
+      revoker_reason: 'KEY COMPROMISE',
+      not_after: '2026-09-09T00:00:00Z',
+      days_left: '100',
+      runbook_url: 'https://github.com/enos-cert-monitor/enos-cert-monitor#runbook-enoscertificaterevoked',
+    });
+  });
+
   it('leaves not_after out of a revoked alert whose certificate was unknown', async () => {
     const [alert] = (await evaluate([], [hold('sn-1', 2, { notAfter: null })])).values();
     expect(alert?.annotations).not.toHaveProperty('not_after');
