@@ -1,19 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { withPauses } from '../../../src/util/pauses.js';
 
+/** A clock the loop body moves: each item "costs" `msPerItem`. */
+function costlyItems(msPerItem: number) {
+  let time = 0;
+  return { now: () => time, spend: () => (time += msPerItem) };
+}
+
 describe('withPauses', () => {
   it.each([
-    { items: 0, every: 3 },
-    { items: 7, every: 3 },
-    { items: 9, every: 3 },
-    { items: 5, every: 1 },
-  ])('yields $items items in order, pausing every $every', async ({ items, every }) => {
+    { items: 0, msPerItem: 3 },
+    { items: 7, msPerItem: 3 },
+    { items: 9, msPerItem: 0 },
+    { items: 5, msPerItem: 20 },
+  ])('yields $items items in order ($msPerItem ms each)', async ({ items, msPerItem }) => {
+    const clock = costlyItems(msPerItem);
     const seen: number[] = [];
-    for await (const item of withPauses(Array.from({ length: items }, (_, i) => i), every)) seen.push(item);
+    for await (const item of withPauses(Array.from({ length: items }, (_, i) => i), { sliceMs: 10, now: clock.now })) {
+      seen.push(item);
+      clock.spend();
+    }
     expect(seen).toEqual(Array.from({ length: items }, (_, i) => i));
   });
 
-  it('lets other work run between slices, not within one', async () => {
+  it.each([
+    { msPerItem: 5, expected: ['1', '2', 'other', '3', '4', '5'] },
+    { msPerItem: 10, expected: ['1', 'other', '2', '3', '4', '5'] },
+    { msPerItem: 1, expected: ['1', '2', '3', '4', '5', 'other'] },
+  ])('lets other work run once a slice of 10 ms is used up, not within one ($msPerItem ms an item)', async ({ msPerItem, expected }) => {
+    const clock = costlyItems(msPerItem);
     const events: string[] = [];
     const other = new Promise<void>((resolve) =>
       setImmediate(() => {
@@ -21,8 +36,11 @@ describe('withPauses', () => {
         resolve();
       }),
     );
-    for await (const item of withPauses([1, 2, 3, 4], 2)) events.push(String(item));
+    for await (const item of withPauses([1, 2, 3, 4, 5], { sliceMs: 10, now: clock.now })) {
+      events.push(String(item));
+      clock.spend();
+    }
     await other;
-    expect(events).toEqual(['1', '2', 'other', '3', '4']);
+    expect(events).toEqual(expected);
   });
 });
