@@ -28,16 +28,18 @@ export class NumberKeyMap<V> {
   }
 
   get(key: number): V | undefined {
-    const slot = this.#find(key);
-    return slot < 0 ? undefined : this.#values[slot];
+    const slot = this.#slotOf(key);
+    return this.#keys[slot] === 0 ? undefined : this.#values[slot];
   }
 
   set(key: number, value: V): void {
     if (!Number.isSafeInteger(key) || key < 0) throw new RangeError(`not a key: ${key}`);
-    let slot = this.#find(key);
-    if (slot < 0) {
-      if (this.#size + 1 > MAX_LOAD * this.#keys.length) this.#grow();
-      slot = this.#freeSlotFor(key);
+    let slot = this.#slotOf(key);
+    if (this.#keys[slot] === 0) {
+      if (this.#size + 1 > MAX_LOAD * this.#keys.length) {
+        this.#grow();
+        slot = this.#slotOf(key);
+      }
       this.#keys[slot] = key + 1;
       this.#size++;
     }
@@ -45,9 +47,9 @@ export class NumberKeyMap<V> {
   }
 
   delete(key: number): boolean {
-    let hole = this.#find(key);
-    if (hole < 0) return false;
+    let hole = this.#slotOf(key);
     const keys = this.#keys;
+    if (keys[hole] === 0) return false;
     const mask = this.#mask;
     // Moves back every later entry of the run that may sit in the hole, so lookups stop at empty slots.
     for (let next = (hole + 1) & mask; keys[next] !== 0; next = (next + 1) & mask) {
@@ -64,19 +66,13 @@ export class NumberKeyMap<V> {
     return true;
   }
 
-  #find(key: number): number {
+  /** The slot holding `key`, or else the empty slot that ends its run: where it would go. */
+  #slotOf(key: number): number {
     const keys = this.#keys;
     const mask = this.#mask;
     const stored = key + 1;
-    for (let slot = homeSlot(key, mask); ; slot = (slot + 1) & mask) {
-      if (keys[slot] === stored) return slot;
-      if (keys[slot] === 0) return -1;
-    }
-  }
-
-  #freeSlotFor(key: number): number {
-    let slot = homeSlot(key, this.#mask);
-    while (this.#keys[slot] !== 0) slot = (slot + 1) & this.#mask;
+    let slot = homeSlot(key, mask);
+    while (keys[slot] !== 0 && keys[slot] !== stored) slot = (slot + 1) & mask;
     return slot;
   }
 
@@ -88,7 +84,7 @@ export class NumberKeyMap<V> {
     this.#mask = keys.length * 2 - 1;
     for (let slot = 0; slot < keys.length; slot++) {
       if (keys[slot] === 0) continue;
-      const free = this.#freeSlotFor(keys[slot]! - 1);
+      const free = this.#slotOf(keys[slot]! - 1);
       this.#keys[free] = keys[slot]!;
       this.#values[free] = values[slot];
     }
